@@ -309,13 +309,14 @@ class DNSServer:
             if not rrset.name.is_subdomain(zone.origin):
                 return dns.rcode.NOTZONE
             node = zone.get_node(rrset.name)
-            if rrset.rdclass == dns.rdataclass.ANY:
+            rdclass = _effective_class(rrset)
+            if rdclass == dns.rdataclass.ANY:
                 if rrset.rdtype == dns.rdatatype.ANY:
                     if node is None:
                         return dns.rcode.NXDOMAIN
                 elif node is None or node.get_rdataset(dns.rdataclass.IN, rrset.rdtype) is None:
                     return dns.rcode.NXRRSET
-            elif rrset.rdclass == dns.rdataclass.NONE:
+            elif rdclass == dns.rdataclass.NONE:
                 if rrset.rdtype == dns.rdatatype.ANY:
                     if node is not None:
                         return dns.rcode.YXDOMAIN
@@ -333,13 +334,14 @@ class DNSServer:
     @staticmethod
     def _apply_updates(zone, updates):
         for rrset in updates:
-            if rrset.rdclass == dns.rdataclass.ANY:
+            rdclass = _effective_class(rrset)
+            if rdclass == dns.rdataclass.ANY:
                 if rrset.rdtype == dns.rdatatype.ANY:
                     if rrset.name != zone.origin:
                         zone.delete_node(rrset.name)
                 else:
                     zone.delete_rdataset(rrset.name, rrset.rdtype)
-            elif rrset.rdclass == dns.rdataclass.NONE:
+            elif rdclass == dns.rdataclass.NONE:
                 rds = zone.get_rdataset(rrset.name, rrset.rdtype)
                 if rds is None:
                     continue
@@ -353,6 +355,11 @@ class DNSServer:
                 rds.ttl = rrset.ttl
                 for rd in rrset:
                     rds.add(rd)
+
+
+def _effective_class(rrset):
+    """dnspython keeps the zone class in rdclass and puts ANY/NONE of update sections in `deleting`."""
+    return rrset.deleting if rrset.deleting is not None else rrset.rdclass
 
 
 class SilentServer:
