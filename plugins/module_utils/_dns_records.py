@@ -1,0 +1,280 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailauth.dkim contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""PRIVATE module_utils of mailauth.dkim: the logic of the mailauth.dkim.dns_records module.
+
+This file is not part of the collection's public API. Other collections must not import it;
+its functions may change or disappear in any release.
+
+It turns the module's options into record dicts with the pure functions of _records, checks every
+rendered record with dnspython's own parser (what a DNS server loading the zone would do), and writes
+the optional zone snippet atomically. No DNS traffic.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import os
+import tempfile
+import traceback
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.mailauth.dkim.plugins.module_utils import _keys, _records
+
+DNSPYTHON_IMPORT_ERROR = None
+try:
+    import dns.exception
+    import dns.name
+    import dns.rdata
+    import dns.rdataclass
+    import dns.rdatatype
+except ImportError:
+    HAS_DNSPYTHON = False
+    DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_DNSPYTHON = True
+
+
+DKIM_SPEC = dict(
+    selector=dict(type='str'),
+    public_key=dict(type='str', no_log=False),
+    key_type=dict(type='str', choices=['rsa', 'ed25519'], no_log=False),
+    testing=dict(type='bool'),
+    record=dict(type='dict'),
+)
+SPF_SPEC = dict(
+    ip4=dict(type='list', elements='str'),
+    ip6=dict(type='list', elements='str'),
+    include=dict(type='list', elements='str'),
+    a=dict(type='raw'),
+    mx=dict(type='raw'),
+    all=dict(type='str', choices=['fail', 'softfail', 'neutral'], default='fail'),
+)
+DMARC_SPEC = dict(
+    policy=dict(type='str', choices=['none', 'quarantine', 'reject'], required=True),
+    subdomain_policy=dict(type='str', choices=['none', 'quarantine', 'reject']),
+    pct=dict(type='int'),
+    rua=dict(type='raw'),
+    ruf=dict(type='raw'),
+    adkim=dict(type='str', choices=['r', 's', 'relaxed', 'strict']),
+    aspf=dict(type='str', choices=['r', 's', 'relaxed', 'strict']),
+    fo=dict(type='str'),
+)
+DOMAIN_SPEC = dict(
+    domain=dict(type='str', required=True),
+    dkim=dict(type='list', elements='dict', options=DKIM_SPEC),
+    spf=dict(type='dict', options=SPF_SPEC),
+    dmarc=dict(type='dict', options=DMARC_SPEC),
+    ttl=dict(type='int'),
+)
+PTR_SPEC = dict(
+    ip=dict(type='str', required=True),
+    name=dict(type='str', required=True),
+)
+
+
+def argument_spec():
+    spec = dict((k, dict(v)) for k, v in DOMAIN_SPEC.items())
+    spec['domain'] = dict(type='str')
+    spec['ttl'] = dict(type='int', default=_records.DEFAULT_TTL)
+    spec['domains'] = dict(type='list', elements='dict')
+    spec['ptr'] = dict(type='list', elements='dict', options=PTR_SPEC)
+    spec['dest'] = dict(type='path')
+    spec['header'] = dict(type='bool', default=True)
+    return spec
+
+
+def _as_bool_testing(entry):
+    return bool(entry.get('testing'))
+
+
+def dkim_entry(entry, index, domain, ttl):
+    """One DKIM record from a ``dkim`` item. Returns None (skip) for a null record from check mode."""
+    where = 'dkim[%d]' % index
+    entry = dict(entry)
+    record = entry.get('record')
+    if record is not None:
+        if entry.get('public_key'):
+            raise _records.RecordError('%s: give either public_key or record, not both' % where)
+        if not isinstance(record, dict) or record.get('kind', 'dkim') != 'dkim' or 'value' not in record:
+            raise _records.RecordError('%s: record must be a DKIM record as returned by mailauth.dkim.dkim_key' % where)
+        if record.get('domain') and _records.validate_domain(record['domain']) != domain:
+            raise _records.RecordError('%s: record is for domain %s, not %s' % (where, record['domain'], domain))
+        tags = _records.parse_tags(record['value'])
+        entry['public_key'] = tags.get('p')
+        if entry.get('selector') is None:
+            entry['selector'] = record.get('selector')
+        if entry.get('key_type') is None:
+            entry['key_type'] = record.get('key_type') or tags.get('k')
+        if entry.get('testing') is None:
+            entry['testing'] = 'y' in tags.get('t', '').split(':')
+    elif entry.get('public_key') is None:
+        if 'record' in entry and entry.get('selector') is None:
+            return None
+        raise _records.RecordError('%s: public_key (or record) is required' % where)
+    if not entry.get('selector'):
+        raise _records.RecordError('%s: selector is required' % where)
+    try:
+        key = _keys.parse_dkim_public_key(entry['public_key'], entry.get('key_type'))
+    except _keys.KeyDataError as exc:
+        raise _records.RecordError('%s (selector %r): %s' % (where, entry['selector'], exc))
+    rec = _records.dkim_record(domain, entry['selector'], key['public_key'], key['type'],
+                               _as_bool_testing(entry), ttl)
+    rec['fingerprint'] = key['fingerprint']
+    rec['size'] = key['size']
+    return rec
+
+
+def domain_records(spec, default_ttl, warn):
+    domain = _records.validate_domain(spec.get('domain'))
+    ttl = spec.get('ttl')
+    ttl = _records.validate_ttl(default_ttl if ttl is None else ttl)
+    records = []
+    for index, entry in enumerate(spec.get('dkim') or []):
+        rec = dkim_entry(entry, index, domain, ttl)
+        if rec is None:
+            warn('%s: dkim[%d] has no record yet (a key that does not exist, as in check mode); skipped'
+                 % (domain, index))
+            continue
+        records.append(rec)
+    if spec.get('spf') is not None:
+        spf = dict((k, v) for k, v in spec['spf'].items() if v is not None)
+        rec = _records.spf_record(domain, spf, ttl)
+        if len(rec['value'].encode('utf-8')) > _records.SPF_RECOMMENDED_MAX:
+            warn('SPF record for %s is %d bytes; RFC 7208 recommends under %d so answers fit in one UDP packet'
+                 % (domain, len(rec['value']), _records.SPF_RECOMMENDED_MAX))
+        records.append(rec)
+    if spec.get('dmarc') is not None:
+        dmarc = dict((k, v) for k, v in spec['dmarc'].items() if v is not None)
+        records.append(_records.dmarc_record(domain, dmarc, ttl))
+    return records
+
+
+def check_with_dnspython(record):
+    """Parse the rendered record with dnspython, as a DNS server loading the zone would."""
+    try:
+        name = dns.name.from_text(record['fqdn'])
+        rdtype = dns.rdatatype.from_text(record['type'])
+        rdata_text = record['zone_line'].split(' IN %s ' % record['type'], 1)[1]
+        rdata = dns.rdata.from_text(dns.rdataclass.IN, rdtype, rdata_text)
+    except dns.exception.DNSException as exc:
+        raise _records.RecordError('record %s %s does not parse as DNS data: %s' % (record['fqdn'], record['type'], exc))
+    if name.to_text() != record['fqdn'].lower():
+        raise _records.RecordError('record name %s does not round-trip through dnspython' % record['fqdn'])
+    if record['type'] == 'TXT':
+        wanted = [s.encode('utf-8') for s in record['strings']]
+        if list(rdata.strings) != wanted:
+            raise _records.RecordError('record %s TXT strings do not round-trip through dnspython' % record['fqdn'])
+
+
+class RecordsBackend(object):
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+
+    def domain_specs(self):
+        p = self.params
+        if p['domains'] is None:
+            if p['domain'] is None:
+                return []
+            return [dict((k, p[k]) for k in DOMAIN_SPEC)]
+        specs = []
+        validator = ArgumentSpecValidator(DOMAIN_SPEC)
+        for index, item in enumerate(p['domains']):
+            result = validator.validate(item)
+            if result.error_messages:
+                self.module.fail_json(msg='domains[%d]: %s' % (index, '; '.join(result.error_messages)))
+            specs.append(result.validated_parameters)
+        return specs
+
+    def build(self):
+        records = []
+        seen = {}
+        specs = self.domain_specs()
+        for spec in specs:
+            try:
+                records.extend(domain_records(spec, self.params['ttl'], self.module.warn))
+            except _records.RecordError as exc:
+                self.module.fail_json(msg=str(exc))
+        for index, entry in enumerate(self.params['ptr'] or []):
+            try:
+                records.append(_records.ptr_record(entry['ip'], entry['name'], self.params['ttl']))
+            except _records.RecordError as exc:
+                self.module.fail_json(msg='ptr[%d]: %s' % (index, exc))
+        for record in records:
+            key = (record['fqdn'], record['type'])
+            if key in seen:
+                self.module.fail_json(msg='two %s records for %s (%s and %s): publish one per name'
+                                      % (record['type'], record['fqdn'], seen[key], record['kind']))
+            seen[key] = record['kind']
+            try:
+                check_with_dnspython(record)
+            except _records.RecordError as exc:
+                self.module.fail_json(msg=str(exc))
+        return records
+
+    def header(self):
+        if not self.params['header']:
+            return None
+        names = []
+        for record in self.records:
+            name = 'reverse zone %s' % record['domain'] if record['kind'] == 'ptr' else record['domain']
+            if name not in names:
+                names.append(name)
+        return 'DNS records for %s\nGenerated by mailauth.dkim.dns_records; edits will be overwritten.' % (
+            ', '.join(names) or 'nothing')
+
+    def write_dest(self, zone):
+        module = self.module
+        dest = self.params['dest']
+        result = {'changed': False}
+        if os.path.isdir(dest):
+            module.fail_json(msg='dest %s is a directory; give a file name' % dest)
+        directory = os.path.dirname(os.path.abspath(dest))
+        if not os.path.isdir(directory):
+            module.fail_json(msg='directory %s for dest %s does not exist' % (directory, dest))
+        before = None
+        if os.path.exists(dest):
+            try:
+                with open(dest, 'rb') as handle:
+                    before = handle.read().decode('utf-8', 'replace')
+            except (IOError, OSError) as exc:
+                module.fail_json(msg='cannot read dest %s: %s' % (dest, exc))
+        if before != zone:
+            result['changed'] = True
+            if module._diff:
+                result['diff'] = {'before_header': dest, 'after_header': dest,
+                                  'before': before or '', 'after': zone}
+            if not module.check_mode:
+                fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(dest), dir=directory)
+                try:
+                    with os.fdopen(fd, 'wb') as handle:
+                        handle.write(zone.encode('utf-8'))
+                    if before is None:
+                        os.chmod(tmp, 0o644 & ~self.umask())
+                    module.atomic_move(tmp, os.path.abspath(dest))
+                except (IOError, OSError) as exc:
+                    if os.path.exists(tmp):
+                        os.unlink(tmp)
+                    module.fail_json(msg='cannot write dest %s: %s' % (dest, exc))
+        if os.path.exists(dest):
+            file_args = module.load_file_common_arguments(self.params, path=dest)
+            result['changed'] = module.set_fs_attributes_if_different(file_args, result['changed'])
+        return result
+
+    @staticmethod
+    def umask():
+        mask = os.umask(0)
+        os.umask(mask)
+        return mask
+
+    def run(self):
+        self.records = self.build()
+        zone = _records.zone_snippet(self.records, self.header())
+        out = {'changed': False, 'records': self.records, 'zone': zone}
+        if self.params['dest']:
+            out.update(self.write_dest(zone))
+            out['dest'] = self.params['dest']
+        return out
