@@ -228,7 +228,11 @@ class Publisher(object):
             by_zone[change.zone].append(change)
         done = []
         for zone in order:
-            self._send(zone, by_zone[zone], done)
+            try:
+                self._send(zone, by_zone[zone], done)
+            except DNSClientError as exc:
+                exc.zones_updated = list(done)
+                raise
             done.append(zone.to_text())
         return done
 

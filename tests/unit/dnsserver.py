@@ -115,7 +115,7 @@ class DNSServer:
             if isinstance(text, dns.zone.Zone):
                 zone = text
             else:
-                zone = dns.zone.from_text(text, origin=origin, relativize=False, check_origin=True)
+                zone = dns.zone.from_text(text, origin=origin, relativize=False, check_origin=False)
             self.zones[zone.origin] = zone
         self.tsig_algorithm = dns.name.from_text(tsig_algorithm)
         self.keyring = {}

@@ -1,0 +1,620 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailauth.dkim contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""PRIVATE module_utils of mailauth.dkim: checking what DNS serves (backend of dns_check).
+
+This file is not part of the collection's public API. Other collections must not import it;
+its functions may change or disappear in any release.
+
+Parts:
+- ``Lookup``: one dnspython resolver (given name servers or the system's), answers as plain values;
+- ``record_status``: published / missing / different / error for one expected record;
+- ``SPFEvaluator``: RFC 7208 check_host() for ip4, ip6, a, mx, include, exists, ptr, all and redirect=,
+  counting DNS lookups against the limit of 10 (macros are reported as not evaluated);
+- ``dkim_key_info`` / ``rsa_modulus_bits``: the key type and size behind a DKIM record's p= tag;
+- ``dmarc_problems``: what is wrong with a served DMARC record;
+- ``check``: runs all that, optionally waiting (bounded) until the records are published.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import base64
+import binascii
+import ipaddress
+import re
+import time
+
+try:
+    import dns.exception
+    import dns.name
+    import dns.rdatatype
+    import dns.resolver
+    import dns.reversename
+except ImportError:  # pragma: no cover - the module reports the missing library via _dnsclient
+    pass
+
+from ansible_collections.mailauth.dkim.plugins.module_utils._dnsclient import (
+    DNSClientError,
+    normalize_records,
+    resolve_server,
+    txt_tag,
+)
+from ansible_collections.mailauth.dkim.plugins.module_utils._records import (
+    DMARC_POLICIES,
+    SPF_LOOKUP_LIMIT,
+    RecordError,
+    parse_tags,
+)
+
+MIN_RSA_BITS = 1024
+STATUS_ORDER = ('published', 'missing', 'different', 'error')
+_RSA_OID = bytes.fromhex('2a864886f70d010101')
+
+
+# ------------------------------------------------------------------------------------------------
+# Lookups
+# ------------------------------------------------------------------------------------------------
+
+class LookupResult(object):
+    """status: 'ok', 'nxdomain', 'nodata' or 'error'; values: texts; message: for errors."""
+
+    def __init__(self, status, values=None, message=None):
+        self.status = status
+        self.values = values or []
+        self.message = message
+
+
+class Lookup(object):
+    def __init__(self, nameservers=None, port=53, timeout=5.0):
+        if nameservers:
+            resolver = dns.resolver.Resolver(configure=False)
+            resolver.nameservers = [resolve_server(ns, port) for ns in nameservers]
+            self.where = ', '.join('%s port %s' % (ns, port) for ns in nameservers)
+        else:
+            try:
+                resolver = dns.resolver.Resolver()
+            except dns.exception.DNSException as exc:
+                raise DNSClientError('cannot read the system resolver configuration: %s' % exc)
+            self.where = 'the system resolver (%s)' % ', '.join(str(ns) for ns in resolver.nameservers)
+        resolver.port = port
+        resolver.timeout = timeout
+        resolver.lifetime = timeout
+        resolver.use_edns(0, 0, 1232)
+        resolver.cache = None
+        self.resolver = resolver
+        self.timeout = timeout
+
+    def __call__(self, name, rdtype):
+        if isinstance(name, str):
+            try:
+                name = dns.name.from_text(name)
+            except dns.exception.DNSException as exc:
+                return LookupResult('error', message='%r is not a valid DNS name: %s' % (name, exc))
+        what = '%s %s' % (name.to_text(), rdtype)
+        try:
+            answer = self.resolver.resolve(name, rdtype, raise_on_no_answer=False, search=False)
+        except dns.resolver.NXDOMAIN:
+            return LookupResult('nxdomain')
+        except dns.resolver.LifetimeTimeout:
+            return LookupResult('error', message='no answer within %s seconds from %s (query %s)'
+                                % (self.timeout, self.where, what))
+        except dns.resolver.NoNameservers as exc:
+            return LookupResult('error', message='no server could answer %s (%s): %s' % (what, self.where, exc))
+        except dns.exception.DNSException as exc:
+            return LookupResult('error', message='query %s to %s failed: %s' % (what, self.where, exc))
+        if answer.rrset is None:
+            return LookupResult('nodata')
+        return LookupResult('ok', [rdata_text(rd) for rd in answer.rrset])
+
+
+def rdata_text(rd):
+    """A plain text form of one rdata: TXT strings joined, names absolute, addresses as such."""
+    rdtype = rd.rdtype
+    if rdtype == dns.rdatatype.TXT:
+        return b''.join(rd.strings).decode('utf-8', 'replace')
+    if rdtype in (dns.rdatatype.PTR, dns.rdatatype.CNAME):
+        return rd.target.to_text()
+    if rdtype == dns.rdatatype.MX:
+        return rd.exchange.to_text()
+    if rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+        return rd.address
+    return rd.to_text()
+
+
+def _same_name(a, b):
+    return a.rstrip('.').lower() == b.rstrip('.').lower()
+
+
+def record_status(expected, result):
+    """(status, served values, message) for one expected DesiredRecord given one LookupResult."""
+    label = expected.label
+    if result.status == 'error':
+        return 'error', [], result.message
+    if result.status == 'nxdomain':
+        return 'missing', [], '%s: the name does not exist (NXDOMAIN)' % label
+    if result.status == 'nodata':
+        return 'missing', [], '%s: the name exists but has no %s record' % (label, expected.rtype)
+    served = result.values
+    if expected.rtype == 'PTR':
+        if any(_same_name(value, expected.value) for value in served):
+            return 'published', served, '%s: published' % label
+        return 'different', served, '%s: points to %s, expected %s' % (label, ', '.join(served), expected.value)
+    if expected.value in served:
+        return 'published', served, '%s: published' % label
+    tag = expected.tag
+    relevant = [value for value in served if (txt_tag(value) == tag if tag else True)]
+    if relevant:
+        return 'different', served, '%s: serves %s, expected %s' % (
+            label, ' | '.join(repr(v) for v in relevant), repr(expected.value))
+    return 'missing', served, '%s: no %s record among the TXT records served' % (label, tag or 'matching')
+
+
+# ------------------------------------------------------------------------------------------------
+# DKIM keys
+# ------------------------------------------------------------------------------------------------
+
+def _der_item(data, pos):
+    """(tag, content, next position) of the DER element at pos; ValueError when malformed."""
+    if pos + 2 > len(data):
+        raise ValueError('truncated DER')
+    tag = data[pos]
+    length = data[pos + 1]
+    pos += 2
+    if length & 0x80:
+        count = length & 0x7F
+        if count == 0 or count > 4 or pos + count > len(data):
+            raise ValueError('bad DER length')
+        length = int.from_bytes(data[pos:pos + count], 'big')
+        pos += count
+    if pos + length > len(data):
+        raise ValueError('truncated DER')
+    return tag, data[pos:pos + length], pos + length
+
+
+def rsa_modulus_bits(der):
+    """Size in bits of an RSA public key in DER: SubjectPublicKeyInfo (RFC 6376) or bare PKCS#1."""
+    tag, body, _end = _der_item(der, 0)
+    if tag != 0x30:
+        raise ValueError('not a DER SEQUENCE')
+    tag, first, pos = _der_item(body, 0)
+    if tag == 0x02:  # PKCS#1 RSAPublicKey { modulus, exponent }
+        modulus = first
+    elif tag == 0x30:  # SubjectPublicKeyInfo { AlgorithmIdentifier, BIT STRING }
+        oid_tag, oid, _next = _der_item(first, 0)
+        if oid_tag != 0x06 or oid != _RSA_OID:
+            raise ValueError('the key is not an RSA key')
+        tag, bits, _next = _der_item(body, pos)
+        if tag != 0x03 or not bits:
+            raise ValueError('no BIT STRING with the key')
+        tag, seq, _next = _der_item(bits[1:], 0)
+        if tag != 0x30:
+            raise ValueError('no RSAPublicKey in the BIT STRING')
+        tag, modulus, _next = _der_item(seq, 0)
+        if tag != 0x02:
+            raise ValueError('no modulus in the RSAPublicKey')
+    else:
+        raise ValueError('unexpected DER element')
+    return int.from_bytes(modulus, 'big').bit_length()
+
+
+def dkim_key_info(value):
+    """(key_type, bits, problem) for a DKIM record value; problem is None when the key is usable."""
+    try:
+        tags = parse_tags(value)
+    except RecordError as exc:
+        return None, None, 'the record does not parse: %s' % exc
+    if 'v' in tags and tags['v'] != 'DKIM1':
+        return None, None, 'v=%s is not v=DKIM1' % tags['v']
+    key_type = tags.get('k', 'rsa').lower()
+    if 'p' not in tags:
+        return key_type, None, 'the record has no p= tag'
+    if not tags['p']:
+        return key_type, None, 'the key is revoked (empty p=)'
+    try:
+        raw = base64.b64decode(tags['p'], validate=True)
+    except (binascii.Error, ValueError):
+        return key_type, None, 'p= is not valid base64'
+    if key_type == 'ed25519':
+        if len(raw) != 32:
+            return key_type, None, 'an Ed25519 key is 32 bytes, p= holds %d' % len(raw)
+        return key_type, 256, None
+    if key_type != 'rsa':
+        return key_type, None, 'unknown key type k=%s' % key_type
+    try:
+        bits = rsa_modulus_bits(raw)
+    except ValueError as exc:
+        return key_type, None, 'p= is not an RSA public key (%s)' % exc
+    if bits < MIN_RSA_BITS:
+        return key_type, bits, 'the RSA key has %d bits; at least %d are required' % (bits, MIN_RSA_BITS)
+    return key_type, bits, None
+
+
+# ------------------------------------------------------------------------------------------------
+# DMARC
+# ------------------------------------------------------------------------------------------------
+
+def dmarc_problems(value):
+    """(policy, problem) for a served DMARC record; problem None when it is valid."""
+    if not re.match(r'^v\s*=\s*DMARC1\s*(;|$)', value):
+        return None, 'the record must start with v=DMARC1'
+    try:
+        tags = parse_tags(value)
+    except RecordError as exc:
+        return None, 'the record does not parse: %s' % exc
+    policy = tags.get('p')
+    if policy is None:
+        return None, 'the record has no p= policy'
+    if policy.lower() not in DMARC_POLICIES:
+        return policy, 'p=%s is not one of %s' % (policy, ', '.join(DMARC_POLICIES))
+    sp = tags.get('sp')
+    if sp is not None and sp.lower() not in DMARC_POLICIES:
+        return policy, 'sp=%s is not one of %s' % (sp, ', '.join(DMARC_POLICIES))
+    pct = tags.get('pct')
+    if pct is not None and (not pct.isdigit() or int(pct) > 100):
+        return policy, 'pct=%s is not a number from 0 to 100' % pct
+    for key in ('adkim', 'aspf'):
+        if key in tags and tags[key] not in ('r', 's'):
+            return policy, '%s=%s is not r or s' % (key, tags[key])
+    for key in ('rua', 'ruf'):
+        if key in tags:
+            for uri in tags[key].split(','):
+                if not uri.strip().lower().startswith('mailto:'):
+                    return policy, '%s entry %r is not a mailto: URI' % (key, uri.strip())
+    return policy.lower(), None
+
+
+# ------------------------------------------------------------------------------------------------
+# SPF
+# ------------------------------------------------------------------------------------------------
+
+_QUALIFIERS = {'+': 'pass', '-': 'fail', '~': 'softfail', '?': 'neutral'}
+_MECHANISM = re.compile(r'^([+\-~?]?)(all|include|a|mx|ptr|ip4|ip6|exists)(?::([^/]*))?((?:/\d+)?(?://\d+)?)$',
+                        re.IGNORECASE)
+_MODIFIER = re.compile(r'^([a-zA-Z][a-zA-Z0-9_.\-]*)=(.*)$')
+
+
+class SPFError(Exception):
+    def __init__(self, result, message):
+        super(SPFError, self).__init__(message)
+        self.result = result
+
+
+class SPFEvaluator(object):
+    """RFC 7208 check_host() over a lookup function; one instance per evaluated IP."""
+
+    def __init__(self, lookup):
+        self.lookup = lookup
+        self.lookups = 0
+
+    def _count(self, term):
+        self.lookups += 1
+        if self.lookups > SPF_LOOKUP_LIMIT:
+            raise SPFError('permerror', 'more than %d DNS lookups (at %s)' % (SPF_LOOKUP_LIMIT, term))
+
+    def _spf_record(self, domain):
+        result = self.lookup(domain, 'TXT')
+        if result.status == 'error':
+            raise SPFError('temperror', result.message)
+        records = [v for v in result.values if txt_tag(v) == 'v=spf1']
+        if not records:
+            return None
+        if len(records) > 1:
+            raise SPFError('permerror', '%s publishes %d SPF records; exactly one is allowed' % (domain, len(records)))
+        return records[0]
+
+    def _addresses(self, name, version):
+        result = self.lookup(name, 'A' if version == 4 else 'AAAA')
+        if result.status == 'error':
+            raise SPFError('temperror', result.message)
+        return result.values
+
+    @staticmethod
+    def _in_net(ip, address, cidr4, cidr6):
+        other = ipaddress.ip_address(address)
+        if other.version != ip.version:
+            return False
+        prefix = cidr4 if ip.version == 4 else cidr6
+        if prefix is None:
+            return other == ip
+        return ip in ipaddress.ip_network('%s/%d' % (other, prefix), strict=False)
+
+    def check_host(self, ip, domain, _depth=0):
+        """(result, explanation): pass, fail, softfail, neutral, none, permerror or temperror."""
+        if not isinstance(ip, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
+            ip = ipaddress.ip_address(ip)
+        domain = domain.rstrip('.')
+        try:
+            record = self._spf_record(domain)
+        except SPFError as exc:
+            return exc.result, str(exc)
+        if record is None:
+            return 'none', '%s has no SPF record' % domain
+        try:
+            return self._evaluate(ip, domain, record, _depth)
+        except SPFError as exc:
+            return exc.result, str(exc)
+
+    def _evaluate(self, ip, domain, record, depth):
+        terms = record.split()[1:]
+        redirect = None
+        for term in terms:
+            if '%' in term:
+                raise SPFError('unsupported', 'term %r of %s uses SPF macros, which this check does not evaluate'
+                               % (term, domain))
+            modifier = _MODIFIER.match(term)
+            mechanism = _MECHANISM.match(term)
+            if modifier and not mechanism:
+                if modifier.group(1).lower() == 'redirect':
+                    redirect = modifier.group(2)
+                continue
+            if not mechanism:
+                raise SPFError('permerror', 'unknown term %r in the SPF record of %s' % (term, domain))
+            qualifier, name, target, cidr = mechanism.groups()
+            name = name.lower()
+            result = _QUALIFIERS[qualifier or '+']
+            cidr4 = cidr6 = None
+            if cidr:
+                parts = cidr.split('//')
+                if parts[0]:
+                    cidr4 = int(parts[0].lstrip('/'))
+                if len(parts) > 1:
+                    cidr6 = int(parts[1])
+            if self._matches(ip, domain, name, target, cidr4, cidr6, term, depth):
+                return result, 'matched %s in the SPF record of %s' % (term, domain)
+        if redirect:
+            self._count('redirect=%s' % redirect)
+            result, why = self.check_host(ip, redirect, depth + 1)
+            if result == 'none':
+                return 'permerror', 'redirect=%s: %s' % (redirect, why)
+            return result, why
+        return 'neutral', 'no mechanism in the SPF record of %s matched' % domain
+
+    def _matches(self, ip, domain, name, target, cidr4, cidr6, term, depth):
+        if name == 'all':
+            return True
+        if name in ('ip4', 'ip6'):
+            if not target:
+                raise SPFError('permerror', '%r in the SPF record of %s has no address' % (term, domain))
+            try:
+                net = ipaddress.ip_network(target if cidr4 is None else '%s/%d' % (target, cidr4), strict=False)
+            except ValueError:
+                raise SPFError('permerror', '%r in the SPF record of %s is not a valid network' % (term, domain))
+            if (name == 'ip4') != (net.version == 4):
+                raise SPFError('permerror', '%r in the SPF record of %s has the wrong address family' % (term, domain))
+            return ip.version == net.version and ip in net
+        self._count(term)
+        host = target or domain
+        if name == 'a':
+            return any(self._in_net(ip, addr, cidr4, cidr6) for addr in self._addresses(host, ip.version))
+        if name == 'mx':
+            result = self.lookup(host, 'MX')
+            if result.status == 'error':
+                raise SPFError('temperror', result.message)
+            if len(result.values) > 10:
+                raise SPFError('permerror', 'mx of %s has more than 10 MX hosts' % host)
+            for exchange in result.values:
+                if any(self._in_net(ip, addr, cidr4, cidr6) for addr in self._addresses(exchange, ip.version)):
+                    return True
+            return False
+        if name == 'include':
+            if not target:
+                raise SPFError('permerror', 'include without a domain in the SPF record of %s' % domain)
+            result, why = self.check_host(ip, target, depth + 1)
+            if result == 'pass':
+                return True
+            if result in ('temperror', 'permerror', 'unsupported'):
+                raise SPFError(result, 'include:%s: %s' % (target, why))
+            if result == 'none':
+                raise SPFError('permerror', 'include:%s: the domain has no SPF record' % target)
+            return False
+        if name == 'exists':
+            return bool(self._addresses(host, 4))
+        if name == 'ptr':
+            names = self.lookup(dns.reversename.from_address(str(ip)), 'PTR')
+            if names.status == 'error':
+                return False
+            for candidate in names.values[:10]:
+                cand = candidate.rstrip('.').lower()
+                if cand == host.lower() or cand.endswith('.' + host.lower()):
+                    if str(ip) in [str(ipaddress.ip_address(a)) for a in self._addresses(candidate, ip.version)]:
+                        return True
+            return False
+        raise SPFError('permerror', 'unknown mechanism %r' % term)  # pragma: no cover - regex limits names
+
+
+# ------------------------------------------------------------------------------------------------
+# Records and readiness
+# ------------------------------------------------------------------------------------------------
+
+def _worst(entries):
+    return max(entries, key=lambda entry: STATUS_ORDER.index(entry['status']))
+
+
+def check_records(desired, lookups):
+    """One entry per expected record: status, served values, message (and per server when several)."""
+    out = []
+    for record in desired:
+        per_server = []
+        for label, lookup in lookups:
+            status, served, message = record_status(record, lookup(record.fqdn, record.rtype))
+            per_server.append({'server': label, 'status': status, 'served': served, 'message': message})
+        worst = _worst(per_server)
+        entry = dict(record.source)
+        entry.update({
+            'fqdn': record.fqdn.to_text(),
+            'type': record.rtype,
+            'value': record.value,
+            'kind': record.kind,
+            'domain': record.domain,
+            'status': worst['status'],
+            'served': worst['served'],
+            'message': worst['message'],
+        })
+        if len(lookups) > 1:
+            entry['servers'] = per_server
+        out.append(entry)
+    return out
+
+
+def _check(name, subject, ok, message):
+    return {'check': name, 'subject': subject, 'ok': bool(ok), 'message': message}
+
+
+def dkim_checks(domain, pairs):
+    if not pairs:
+        return [_check('dkim', domain, False, 'no DKIM record for %s was given to check; pass the records that '
+                                              'mailauth.dkim.dns_records returns' % domain)]
+    checks = []
+    for record, result in pairs:
+        subject = record.fqdn.to_text()
+        if result['status'] != 'published':
+            checks.append(_check('dkim', subject, False, result['message']))
+            continue
+        key_type, bits, problem = dkim_key_info(record.value)
+        if problem:
+            checks.append(_check('dkim', subject, False, '%s: %s' % (subject, problem)))
+        elif key_type == 'ed25519':
+            checks.append(_check('dkim', subject, True, '%s: Ed25519 key published' % subject))
+        else:
+            checks.append(_check('dkim', subject, True, '%s: %d-bit RSA key published' % (subject, bits)))
+    return checks
+
+
+def spf_checks(domain, lookup, sending_ips):
+    result = lookup(domain, 'TXT')
+    if result.status == 'error':
+        return [_check('spf', domain, False, 'SPF: %s' % result.message)]
+    records = [value for value in result.values if txt_tag(value) == 'v=spf1']
+    if not records:
+        return [_check('spf', domain, False, 'SPF: %s publishes no v=spf1 record' % domain)]
+    if len(records) > 1:
+        return [_check('spf', domain, False, 'SPF: %s publishes %d v=spf1 records; exactly one is allowed '
+                                             '(receivers treat this as permerror)' % (domain, len(records)))]
+    if not sending_ips:
+        return [_check('spf', domain, True, 'SPF record present (%s); no sending_ips given, so whether it covers '
+                                            'them was not checked' % records[0])]
+    checks = []
+    for ip in sending_ips:
+        evaluator = SPFEvaluator(lookup)
+        outcome, why = evaluator.check_host(ip, domain)
+        checks.append(_check('spf', '%s %s' % (domain, ip), outcome == 'pass',
+                             'SPF of %s for %s: %s (%s; %d DNS lookups)'
+                             % (domain, ip, outcome, why, evaluator.lookups)))
+    return checks
+
+
+def dmarc_checks(domain, lookup):
+    name = '_dmarc.%s' % domain
+    result = lookup(name, 'TXT')
+    if result.status == 'error':
+        return [_check('dmarc', name, False, 'DMARC: %s' % result.message)]
+    records = [value for value in result.values if value.lower().startswith('v=dmarc1')]
+    if not records:
+        return [_check('dmarc', name, False, 'DMARC: %s publishes no v=DMARC1 record' % name)]
+    if len(records) > 1:
+        return [_check('dmarc', name, False, 'DMARC: %s publishes %d v=DMARC1 records; exactly one is allowed'
+                       % (name, len(records)))]
+    policy, problem = dmarc_problems(records[0])
+    if problem:
+        return [_check('dmarc', name, False, 'DMARC record %r: %s' % (records[0], problem))]
+    note = ' (monitoring only; quarantine or reject protect the domain)' if policy == 'none' else ''
+    return [_check('dmarc', name, True, 'DMARC policy p=%s published%s' % (policy, note))]
+
+
+def ptr_check(ip, lookup):
+    address = ipaddress.ip_address(ip)
+    reverse = dns.reversename.from_address(str(address))
+    result = lookup(reverse, 'PTR')
+    subject = str(address)
+    if result.status == 'error':
+        return _check('ptr', subject, False, 'PTR of %s: %s' % (subject, result.message))
+    if result.status != 'ok':
+        return _check('ptr', subject, False, 'no PTR record for %s (%s)' % (subject, reverse.to_text()))
+    rdtype = 'A' if address.version == 4 else 'AAAA'
+    seen = []
+    for name in result.values:
+        forward = lookup(name, rdtype)
+        addresses = forward.values if forward.status == 'ok' else []
+        if any(ipaddress.ip_address(a) == address for a in addresses):
+            return _check('ptr', subject, True, '%s -> %s -> %s (forward-confirmed)' % (subject, name, subject))
+        seen.append('%s %s: %s' % (name, rdtype, ', '.join(addresses) if addresses else
+                                   (forward.message or forward.status.upper())))
+    return _check('ptr', subject, False, '%s has PTR %s, but it does not resolve back to %s (%s)'
+                  % (subject, ', '.join(result.values), subject, '; '.join(seen)))
+
+
+def readiness_report(domains, desired, record_results, lookup, sending_ips):
+    ptr = [ptr_check(ip, lookup) for ip in sending_ips]
+    report = {}
+    for domain in domains:
+        pairs = [(rec, res) for rec, res in zip(desired, record_results) if rec.kind == 'dkim' and rec.domain == domain]
+        checks = dkim_checks(domain, pairs) + spf_checks(domain, lookup, sending_ips) + dmarc_checks(domain, lookup)
+        checks += [dict(item) for item in ptr]
+        report[domain] = {'ready': all(item['ok'] for item in checks), 'checks': checks}
+    return report
+
+
+def _domains(desired, extra):
+    out = []
+    for record in desired:
+        if record.kind in ('dkim', 'spf', 'dmarc') and record.domain:
+            domain = record.domain.rstrip('.').lower()
+            if domain not in out:
+                out.append(domain)
+    for domain in extra or []:
+        domain = domain.rstrip('.').lower()
+        if domain not in out:
+            out.append(domain)
+    return out
+
+
+def _sending_ips(values):
+    out = []
+    for value in values or []:
+        try:
+            out.append(str(ipaddress.ip_address(str(value).strip())))
+        except ValueError:
+            raise DNSClientError('sending_ips entry %r is not an IPv4 or IPv6 address' % (value,))
+    return out
+
+
+def check(records, nameservers=None, port=53, query_timeout=5.0, wait=False, timeout=60.0, interval=5.0,
+          sending_ips=None, domains=None, readiness=True, sleep=time.sleep, clock=time.monotonic):
+    """Check the records, waiting (bounded by ``timeout``) when asked; then the readiness report.
+
+    Returns a dict: records, all_published, readiness, ready, attempts, waited.
+    """
+    desired = normalize_records(records)
+    ips = _sending_ips(sending_ips)
+    if nameservers:
+        lookups = [(ns, Lookup([ns], port, query_timeout)) for ns in nameservers]
+    else:
+        lookups = [('system', Lookup(None, port, query_timeout))]
+    combined = Lookup(nameservers, port, query_timeout) if len(lookups) > 1 else lookups[0][1]
+    start = clock()
+    attempts = 0
+    while True:
+        attempts += 1
+        results = check_records(desired, lookups)
+        all_published = all(entry['status'] == 'published' for entry in results)
+        if all_published or not wait:
+            break
+        remaining = start + timeout - clock()
+        if remaining <= 0:
+            break
+        sleep(min(interval, remaining))
+    waited = round(clock() - start, 3)
+    report = {}
+    if readiness:
+        report = readiness_report(_domains(desired, domains), desired, results, combined, ips)
+    ready = all_published and all(item['ready'] for item in report.values())
+    return {
+        'records': results,
+        'all_published': all_published,
+        'readiness': report,
+        'ready': ready,
+        'attempts': attempts,
+        'waited': waited,
+    }
