@@ -103,8 +103,8 @@ def load_private_key(data, path='the key file'):
         except (ValueError, UnsupportedAlgorithm):
             break
         if not isinstance(key, (rsa.RSAPrivateKey, ed25519.Ed25519PrivateKey)):
-            raise KeyDataError('%s holds a %s private key; DKIM uses rsa or ed25519'
-                               % (path, type(key).__name__.replace('PrivateKey', '').lstrip('_')))
+            raise KeyDataError('%s holds a private key of type %s; DKIM uses rsa or ed25519'
+                               % (path, _kind(key)))
         return key
     raise KeyDataError('%s does not hold a readable PEM private key' % path)
 
@@ -136,6 +136,16 @@ def public_info(private_key):
         'public_key': base64.b64encode(raw).decode('ascii'),
         'fingerprint': fingerprint(raw),
     }
+
+
+def _kind(key):
+    """A readable algorithm name for a key object (EC, DSA, Ed448, X25519...)."""
+    for cls in type(key).__mro__:
+        name = cls.__name__
+        for suffix in ('PrivateKey', 'PublicKey'):
+            if name.endswith(suffix) and name != suffix:
+                return name[:-len(suffix)].lstrip('_')
+    return type(key).__name__
 
 
 def _short(text):
@@ -187,8 +197,8 @@ def parse_dkim_public_key(text, key_type=None):
             raise KeyDataError('public_key %r is a %d-bit RSA key; receivers reject keys under %d bits'
                                % (_short(stripped), size, MIN_RSA_SIZE))
     else:
-        raise KeyDataError('public_key %r is a %s key; DKIM uses rsa or ed25519'
-                           % (_short(stripped), type(public).__name__.replace('PublicKey', '').lstrip('_')))
+        raise KeyDataError('public_key %r is a key of type %s; DKIM uses rsa or ed25519'
+                           % (_short(stripped), _kind(public)))
     if key_type is not None and key_type != found:
         raise KeyDataError('public_key %r is an %s key but key_type is %s' % (_short(stripped), found, key_type))
     raw = dkim_public_bytes(public)

@@ -1,0 +1,213 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailauth.dkim contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Key generation, loading, public DKIM data, user-given public keys and atomic writes."""
+
+from __future__ import absolute_import, division, print_function
+
+import base64
+import hashlib
+import os
+import stat
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+from ansible_collections.mailauth.dkim.plugins.module_utils import _keys as k
+from ansible_collections.mailauth.dkim.plugins.module_utils._keys import KeyDataError
+
+
+@pytest.fixture(scope='module')
+def rsa_key():
+    return rsa.generate_private_key(public_exponent=65537, key_size=1024)
+
+
+@pytest.fixture(scope='module')
+def ed_key():
+    return ed25519.Ed25519PrivateKey.generate()
+
+
+@pytest.mark.parametrize('key_type, size, header, public_len', [
+    ('rsa', 1024, b'-----BEGIN RSA PRIVATE KEY-----', 162),
+    ('rsa', None, b'-----BEGIN RSA PRIVATE KEY-----', 294),
+    ('ed25519', None, b'-----BEGIN PRIVATE KEY-----', 32),
+])
+def test_generate_serialize_load_round_trip(key_type, size, header, public_len):
+    key = k.generate_private_key(key_type, size)
+    pem = k.private_key_to_pem(key)
+    assert pem.startswith(header)
+    info = k.public_info(k.load_private_key(pem))
+    assert info == k.public_info(key)
+    assert info['type'] == key_type
+    assert info['size'] == (256 if key_type == 'ed25519' else (size or 2048))
+    raw = base64.b64decode(info['public_key'])
+    assert len(raw) == public_len
+    assert info['fingerprint'] == ':'.join('%02x' % b for b in hashlib.sha256(raw).digest())
+
+
+def test_rsa_public_key_is_spki_der(rsa_key):
+    info = k.public_info(rsa_key)
+    spki = rsa_key.public_key().public_bytes(serialization.Encoding.DER,
+                                             serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert base64.b64decode(info['public_key']) == spki
+    assert info['public_key'].startswith('MIGfMA0GCSqGSIb3DQEBAQUAA4GNAD')  # rsaEncryption SPKI header, 1024 bit
+
+
+def test_ed25519_public_key_is_raw_32_bytes(ed_key):
+    info = k.public_info(ed_key)
+    raw = ed_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    assert base64.b64decode(info['public_key']) == raw
+
+
+def test_load_pkcs8_rsa_and_der(rsa_key):
+    pkcs8 = rsa_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption())
+    der = rsa_key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    assert k.public_info(k.load_private_key(pkcs8)) == k.public_info(rsa_key)
+    assert k.public_info(k.load_private_key(der)) == k.public_info(rsa_key)
+
+
+def test_load_private_key_errors(rsa_key):
+    encrypted = rsa_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.BestAvailableEncryption(b'secret'))
+    ec_pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    cases = [
+        (b'not a key', '/k does not hold a readable PEM private key'),
+        (b'-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n',
+         '/k does not hold a readable PEM private key'),
+        (encrypted, '/k holds an encrypted private key; DKIM signers need an unencrypted one'),
+        (ec_pem, '/k holds a private key of type EC; DKIM uses rsa or ed25519'),
+    ]
+    for data, message in cases:
+        with pytest.raises(KeyDataError) as exc:
+            k.load_private_key(data, '/k')
+        assert str(exc.value) == message
+        assert 'secret' not in str(exc.value)
+
+
+@pytest.mark.parametrize('key_type, size, expected', [
+    (None, None, (None, None)),
+    ('rsa', 1024, ('rsa', 1024)),
+    ('rsa', 4096, ('rsa', 4096)),
+    ('ed25519', 512, ('ed25519', 512)),  # size is ignored for ed25519
+])
+def test_validate_key_request_ok(key_type, size, expected):
+    assert k.validate_key_request(key_type, size) == expected
+
+
+@pytest.mark.parametrize('key_type, size, message', [
+    ('dsa', None, "type must be one of rsa, ed25519, got 'dsa'"),
+    ('rsa', 512, 'size 512 is too small: RSA keys under 1024 bits are rejected by receivers (RFC 8301)'),
+    (None, 1023, 'size 1023 is too small: RSA keys under 1024 bits are rejected by receivers (RFC 8301)'),
+    ('rsa', 8192, 'size 8192 is too large: verifiers need only handle RSA keys up to 4096 bits (RFC 8301)'),
+    ('rsa', 2047, 'size 2047 is not a multiple of 8'),
+    ('rsa', '2048', "size must be an integer number of bits, got '2048'"),
+    ('rsa', True, 'size must be an integer number of bits, got True'),
+])
+def test_validate_key_request_errors(key_type, size, message):
+    with pytest.raises(KeyDataError) as exc:
+        k.validate_key_request(key_type, size)
+    assert str(exc.value) == message
+
+
+def test_parse_public_key_forms(rsa_key, ed_key):
+    rsa_info = k.public_info(rsa_key)
+    ed_info = k.public_info(ed_key)
+    rsa_pem = rsa_key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    rsa_pkcs1_pem = rsa_key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                      serialization.PublicFormat.PKCS1).decode()
+    ed_pem = ed_key.public_key().public_bytes(serialization.Encoding.PEM,
+                                              serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    ed_spki_b64 = base64.b64encode(ed_key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode()
+    wrapped = '\n'.join(rsa_info['public_key'][i:i + 64] for i in range(0, len(rsa_info['public_key']), 64))
+    for text, key_type, expected in [
+        (rsa_info['public_key'], None, rsa_info),
+        (rsa_info['public_key'], 'rsa', rsa_info),
+        (wrapped, None, rsa_info),
+        (rsa_pem, None, rsa_info),
+        (rsa_pkcs1_pem, 'rsa', rsa_info),
+        (ed_info['public_key'], None, ed_info),
+        (ed_info['public_key'], 'ed25519', ed_info),
+        (ed_pem, None, ed_info),
+        (ed_spki_b64, 'ed25519', ed_info),
+    ]:
+        assert k.parse_dkim_public_key(text, key_type) == expected, text
+
+
+def test_parse_public_key_errors(rsa_key, ed_key):
+    small = rsa.RSAPublicNumbers(65537, (1 << 511) + 1).public_key()
+    small_b64 = base64.b64encode(small.public_bytes(serialization.Encoding.DER,
+                                                    serialization.PublicFormat.SubjectPublicKeyInfo)).decode()
+    ec_b64 = base64.b64encode(ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode()
+    rsa_b64 = k.public_info(rsa_key)['public_key']
+    ed_b64 = k.public_info(ed_key)['public_key']
+    private_pem = k.private_key_to_pem(ed_key).decode()
+
+    def short(text):
+        return text if len(text) <= 40 else text[:37] + '...'
+
+    cases = [
+        ('', None, "public_key must be a non-empty string, got ''"),
+        ('not base64!', None, "public_key 'not base64!' is not base64 (nor PEM)"),
+        ('QUJDRA==', None, "public_key 'QUJDRA==' is not an RSA SubjectPublicKeyInfo nor a raw 32-byte ed25519 key"),
+        (small_b64, None, 'public_key %r is a 512-bit RSA key; receivers reject keys under 1024 bits' % short(small_b64)),
+        (ec_b64, None, 'public_key %r is a key of type EC; DKIM uses rsa or ed25519' % short(ec_b64)),
+        (rsa_b64, 'ed25519', 'public_key %r is an rsa key but key_type is ed25519' % short(rsa_b64)),
+        (ed_b64, 'rsa', "public_key %r is not an RSA SubjectPublicKeyInfo nor a raw 32-byte ed25519 key"
+         % short(ed_b64)),
+        (private_pem, None, 'public_key holds a PRIVATE key; give the public key only'),
+        ('-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----', None,
+         "public_key '-----BEGIN PUBLIC KEY-----\\nAAAA\\n-----E...' is PEM but not a readable public key"),
+        (rsa_b64, 'dsa', "key_type must be one of rsa, ed25519, got 'dsa'"),
+    ]
+    for text, key_type, message in cases:
+        with pytest.raises(KeyDataError) as exc:
+            k.parse_dkim_public_key(text, key_type)
+        assert str(exc.value) == message
+    # The private key given by mistake is not echoed back.
+    with pytest.raises(KeyDataError) as exc:
+        k.parse_dkim_public_key(private_pem)
+    assert private_pem.splitlines()[1] not in str(exc.value)
+
+
+def test_write_atomic_mode_and_prepare_before_rename(tmp_path):
+    path = str(tmp_path / 'key.pem')
+    seen = []
+
+    def prepare(tmp):
+        seen.append((os.path.dirname(tmp) == str(tmp_path), os.path.exists(path),
+                     stat.S_IMODE(os.stat(tmp).st_mode)))
+
+    k.write_atomic(path, b'secret', prepare)
+    assert seen == [(True, False, 0o600)]
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert open(path, 'rb').read() == b'secret'
+    assert os.listdir(str(tmp_path)) == ['key.pem']
+
+
+def test_write_atomic_failure_keeps_old_file_and_no_temp(tmp_path):
+    path = str(tmp_path / 'key.pem')
+    with open(path, 'wb') as handle:
+        handle.write(b'old')
+
+    def prepare(tmp):
+        raise OSError(1, 'boom')
+
+    with pytest.raises(OSError):
+        k.write_atomic(path, b'new', prepare)
+    assert open(path, 'rb').read() == b'old'
+    assert os.listdir(str(tmp_path)) == ['key.pem']
+
+
+def test_backup_name_is_unique(tmp_path):
+    path = str(tmp_path / 'key.pem')
+    first = k.backup_name(path, now=0)
+    assert first == path + '.19700101T000000Z.bak'
+    open(first, 'w').close()
+    assert k.backup_name(path, now=0) == path + '.19700101T000000Z.2.bak'
