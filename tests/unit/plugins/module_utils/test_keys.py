@@ -163,7 +163,7 @@ def test_parse_public_key_errors(rsa_key, ed_key):
          % short(ed_b64)),
         (private_pem, None, 'public_key holds a PRIVATE key; give the public key only'),
         ('-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----', None,
-         "public_key %r is PEM but not a readable public key" % short('-----BEGIN PUBLIC KEY-----\nAAAA\n-----END')),
+         "public_key %r is PEM but not a readable public key" % short('-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----')),
         (rsa_b64, 'dsa', "key_type must be one of rsa, ed25519, got 'dsa'"),
     ]
     for text, key_type, message in cases:
