@@ -212,7 +212,7 @@ class DNSServer:
             msg = dns.message.from_wire(wire, keyring=False)
             entry["opcode"] = dns.opcode.to_text(msg.opcode())
             entry["message"] = msg
-            entry["tsig"] = "error:%s" % dns.rcode.to_text(tsig_error)
+            entry["tsig"] = "error:%s" % {16: "BADSIG", 17: "BADKEY", 18: "BADTIME"}[tsig_error]
             entry["rcode"] = "NOTAUTH"
             response = dns.message.make_response(msg)
             response.set_rcode(dns.rcode.NOTAUTH)
@@ -385,3 +385,36 @@ class SilentServer:
 def make_keyring(name, secret, algorithm="hmac-sha256"):
     """A dnspython keyring for clients in tests."""
     return dns.tsigkeyring.from_text({name: (algorithm, secret)})
+
+
+# ---- test data shared by the DNS tests --------------------------------------------------------------
+
+TSIG_NAME = "mail-update."
+TSIG_SECRET = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldCE="  # base64 of a made-up test secret
+WRONG_SECRET = "d3Jvbmctd3Jvbmctd3Jvbmctd3Jvbmctd3Jvbmctd3Jvbmch"
+
+EXAMPLE_ZONE = """$TTL 300
+@       SOA ns1 hostmaster 1 3600 600 86400 300
+@       NS  ns1
+ns1     A   127.0.0.1
+mail    A   192.0.2.25
+mail    AAAA 2001:db8::25
+@       MX  10 mail
+@       TXT "google-site-verification=kept-by-publish"
+"""
+
+REVERSE4_ZONE = """$TTL 300
+@       SOA ns1.example.com. hostmaster.example.com. 1 3600 600 86400 300
+@       NS  ns1.example.com.
+"""
+
+REVERSE6_ZONE = REVERSE4_ZONE
+
+
+def lab_zones():
+    """example.com plus its IPv4 (192.0.2.0/24) and IPv6 (2001:db8::/64) reverse zones."""
+    return {
+        "example.com.": EXAMPLE_ZONE,
+        "2.0.192.in-addr.arpa.": REVERSE4_ZONE,
+        "0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.": REVERSE6_ZONE,
+    }
