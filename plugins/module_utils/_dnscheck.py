@@ -106,7 +106,7 @@ class Lookup(object):
             return LookupResult('error', message='query %s to %s failed: %s' % (what, self.where, exc))
         if answer.rrset is None:
             return LookupResult('nodata')
-        return LookupResult('ok', [rdata_text(rd) for rd in answer.rrset])
+        return LookupResult('ok', sorted(rdata_text(rd) for rd in answer.rrset))
 
 
 def rdata_text(rd):
@@ -327,13 +327,12 @@ class SPFEvaluator(object):
         domain = domain.rstrip('.')
         try:
             record = self._spf_record(domain)
-        except SPFError as exc:
-            return exc.result, str(exc)
-        if record is None:
-            return 'none', '%s has no SPF record' % domain
-        try:
+            if record is None:
+                return 'none', '%s has no SPF record' % domain
             return self._evaluate(ip, domain, record, _depth)
         except SPFError as exc:
+            if _depth:
+                raise  # errors in an include or redirect end the whole evaluation, with their own message
             return exc.result, str(exc)
 
     def _evaluate(self, ip, domain, record, depth):
@@ -404,8 +403,6 @@ class SPFEvaluator(object):
             result, why = self.check_host(ip, target, depth + 1)
             if result == 'pass':
                 return True
-            if result in ('temperror', 'permerror', 'unsupported'):
-                raise SPFError(result, 'include:%s: %s' % (target, why))
             if result == 'none':
                 raise SPFError('permerror', 'include:%s: the domain has no SPF record' % target)
             return False
