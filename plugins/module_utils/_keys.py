@@ -416,7 +416,7 @@ class KeyBackend(object):
         if os.path.lexists(path) or not module.check_mode:
             changed = module.set_fs_attributes_if_different(self.file_args(path), changed)
         result['changed'] = changed
-        result['action'] = {'create': 'created', 'replace': 'replaced', 'keep': 'kept'}[action]
+        result['status'] = {'create': 'created', 'replace': 'replaced', 'keep': 'kept'}[action]
         if info is None:
             result.update(type=item['type'] or 'rsa', size=self.planned_size(item), public_key=None,
                           fingerprint=None, record=None)
@@ -482,7 +482,7 @@ class KeyBackend(object):
         for item in items:
             self.inspect(item)
         results = [self.apply(item) for item in items]
-        mismatched = [r for r in results if r.get('mismatch') and r.get('action') == 'kept']
+        mismatched = [r for r in results if r.get('mismatch') and r.get('status') == 'kept']
         for r in mismatched[:10]:
             self.module.warn('%s kept unchanged: %s; set force=true to replace it (a backup is kept)'
                              % (r['path'], r['mismatch']))

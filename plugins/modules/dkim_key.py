@@ -214,7 +214,7 @@ selector:
   returned: single form, state=present
   type: str
   sample: mail
-action:
+status:
   description: What happened to the key (V(created), V(kept) or V(replaced)); in check mode, what would happen.
   returned: single form, state=present
   type: str
@@ -313,7 +313,7 @@ keys:
   sample:
     - path: /etc/dkimkeys/example.com.mail.private
       changed: false
-      action: kept
+      status: kept
       domain: example.com
       selector: mail
       type: rsa

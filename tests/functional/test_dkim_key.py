@@ -1,0 +1,341 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailauth.dkim contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""mailauth.dkim.dkim_key as a user runs it: ansible-playbook on localhost in a temporary directory."""
+
+from __future__ import absolute_import, division, print_function
+
+import base64
+import os
+import stat
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+
+def read(path):
+    with open(str(path), 'rb') as handle:
+        return handle.read()
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(str(path)).st_mode)
+
+
+def secret_lines(pem):
+    """Strings that only the private key holds; none of them may appear in any output.
+
+    A PKCS#1 PEM also carries the modulus, so PEM lines that are part of the public key are skipped;
+    the private exponent / ed25519 seed is checked in base64 and hex.
+    """
+    public = public_of(pem)
+    lines = [line for line in pem.decode().splitlines()
+             if line and not line.startswith('-----') and line not in public]
+    key = serialization.load_pem_private_key(pem, password=None)
+    try:
+        secret = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                   serialization.NoEncryption())
+    except ValueError:
+        d = key.private_numbers().d
+        secret = d.to_bytes((d.bit_length() + 7) // 8, 'big')
+    return lines + [base64.b64encode(secret).decode()[:40], secret.hex()[:40], 'PRIVATE KEY']
+
+
+def public_of(pem):
+    key = serialization.load_pem_private_key(pem, password=None)
+    pub = key.public_key()
+    try:
+        raw = pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    except ValueError:
+        raw = pub.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(raw).decode()
+
+
+@pytest.mark.parametrize('extra, header, size', [
+    ('', b'-----BEGIN RSA PRIVATE KEY-----', 2048),
+    ('size: 1024', b'-----BEGIN RSA PRIVATE KEY-----', 1024),
+    ('type: ed25519', b'-----BEGIN PRIVATE KEY-----', 256),
+])
+def test_check_apply_check_apply(tmp_path, run_playbook, extra, header, size):
+    key = tmp_path / 'keys' / 'example.com.mail.private'
+    key.parent.mkdir()
+    tasks = '''
+- name: Key
+  mailauth.dkim.dkim_key:
+    path: %s
+    domain: Example.COM
+    selector: mail
+    %s
+''' % (key, extra)
+
+    first = run_playbook(tasks, check=True)
+    assert first.rc == 0, first.stdout
+    res = first.result('Key')
+    assert res['changed'] is True
+    assert res['status'] == 'created'
+    assert res['public_key'] is None and res['record'] is None
+    assert not key.exists()
+    assert os.listdir(str(key.parent)) == []
+
+    second = run_playbook(tasks)
+    assert second.rc == 0, second.stdout
+    res = second.result('Key')
+    assert res['changed'] is True
+    pem = read(key)
+    assert pem.startswith(header)
+    assert mode(key) == 0o600
+    assert os.listdir(str(key.parent)) == ['example.com.mail.private']  # no temp files left
+    assert res['filename'] == str(key)
+    assert res['size'] == size
+    assert res['public_key'] == public_of(pem)
+    assert res['record']['fqdn'] == 'mail._domainkey.example.com.'
+    assert res['record']['value'].endswith('; p=' + res['public_key'])
+    assert res['record']['kind'] == 'dkim'
+    for line in secret_lines(pem):
+        assert line not in second.stdout + second.stderr
+
+    third = run_playbook(tasks, check=True)
+    res3 = third.result('Key')
+    assert res3['changed'] is False
+    assert res3['status'] == 'kept'
+    assert res3['public_key'] == res['public_key']
+    assert res3['fingerprint'] == res['fingerprint']
+
+    stat_before = os.stat(str(key))
+    fourth = run_playbook(tasks)
+    res4 = fourth.result('Key')
+    assert res4['changed'] is False
+    assert res4['record'] == res['record']
+    assert read(key) == pem
+    assert os.stat(str(key)).st_mtime_ns == stat_before.st_mtime_ns
+    assert os.stat(str(key)).st_ino == stat_before.st_ino
+
+
+def test_diff_shows_metadata_not_key(tmp_path, run_playbook):
+    key = tmp_path / 'k.private'
+    run = run_playbook('''
+- name: Key
+  mailauth.dkim.dkim_key:
+    path: %s
+    domain: example.com
+    selector: s1
+''' % key, diff=True, callback='default')
+    assert run.rc == 0, run.stdout
+    pem = read(key)
+    assert '+selector: s1' in run.stdout
+    assert '+size: 2048' in run.stdout
+    assert '+fingerprint: ' in run.stdout
+    for line in secret_lines(pem):
+        assert line not in run.stdout
+
+
+def test_list_form_many_keys_one_task(tmp_path, run_playbook):
+    tasks = '''
+- name: Keys
+  mailauth.dkim.dkim_key:
+    size: 1024
+    keys:
+      - {path: %(d)s/a.private, domain: a.example, selector: mail}
+      - {path: %(d)s/b.private, domain: b.example, selector: mail, type: ed25519, testing: true}
+      - {path: %(d)s/c.private, domain: c.example, selector: big, size: 2048}
+''' % {'d': tmp_path}
+    check = run_playbook(tasks, check=True)
+    assert check.result('Keys')['changed'] is True
+    assert [k['status'] for k in check.result('Keys')['keys']] == ['created'] * 3
+    assert not any(n.endswith('.private') for n in os.listdir(str(tmp_path)))
+
+    apply = run_playbook(tasks)
+    keys = apply.result('Keys')['keys']
+    assert [(k['path'], k['type'], k['size'], k['changed']) for k in keys] == [
+        (str(tmp_path / 'a.private'), 'rsa', 1024, True),
+        (str(tmp_path / 'b.private'), 'ed25519', 256, True),
+        (str(tmp_path / 'c.private'), 'rsa', 2048, True),
+    ]
+    assert keys[1]['record']['value'].startswith('v=DKIM1; k=ed25519; t=y; p=')
+    assert len(base64.b64decode(keys[1]['public_key'])) == 32
+    contents = dict((n, read(tmp_path / n)) for n in ('a.private', 'b.private', 'c.private'))
+    assert all(mode(tmp_path / n) == 0o600 for n in contents)
+
+    again = run_playbook(tasks, check=True)
+    assert again.result('Keys')['changed'] is False
+    final = run_playbook(tasks)
+    assert final.result('Keys')['changed'] is False
+    assert [k['public_key'] for k in final.result('Keys')['keys']] == [k['public_key'] for k in keys]
+    assert dict((n, read(tmp_path / n)) for n in contents) == contents
+
+
+def test_mismatch_is_reported_then_force_replaces_with_backup(tmp_path, run_playbook):
+    key = tmp_path / 'k.private'
+    small = '''
+- name: Key
+  mailauth.dkim.dkim_key: {path: %s, domain: example.com, selector: mail, size: 1024}
+''' % key
+    run_playbook(small)
+    old = read(key)
+
+    big = small.replace('size: 1024', 'size: 2048')
+    kept = run_playbook(big)
+    res = kept.result('Key')
+    assert res['changed'] is False
+    assert res['status'] == 'kept'
+    assert res['size'] == 1024
+    assert res['mismatch'] == 'existing key is rsa 1024, requested rsa 2048'
+    assert any('existing key is rsa 1024, requested rsa 2048' in w for w in res.get('warnings', []))
+    assert read(key) == old
+
+    wrong_type = run_playbook(small.replace('size: 1024', 'type: ed25519')).result('Key')
+    assert wrong_type['mismatch'] == 'existing key is rsa 1024, requested ed25519'
+    assert read(key) == old
+
+    forced = big.replace('size: 2048', 'size: 2048, force: true')
+    check = run_playbook(forced, check=True).result('Key')
+    assert check['changed'] is True and check['status'] == 'replaced'
+    assert read(key) == old
+
+    replaced = run_playbook(forced).result('Key')
+    assert replaced['changed'] is True
+    assert replaced['size'] == 2048
+    backup = replaced['backup_file']
+    assert backup.startswith(str(key) + '.') and backup.endswith('.bak')
+    assert read(backup) == old
+    assert mode(backup) == 0o600
+    new = read(key)
+    assert new != old
+
+    # force does not replace a key that matches the request: still idempotent
+    again = run_playbook(forced).result('Key')
+    assert again['changed'] is False
+    assert read(key) == new
+
+
+def test_unreadable_existing_file_is_left_alone_unless_forced(tmp_path, run_playbook):
+    key = tmp_path / 'k.private'
+    key.write_bytes(b'this is not a key\n')
+    tasks = '''
+- name: Key
+  mailauth.dkim.dkim_key: {path: %s, domain: example.com, selector: mail}
+''' % key
+    failed = run_playbook(tasks)
+    res = failed.result('Key')
+    assert res['failed'] is True
+    assert res['msg'] == ('%s does not hold a readable PEM private key; it was left alone. Set force=true to '
+                          'replace it (the old file is kept as a backup)' % key)
+    assert read(key) == b'this is not a key\n'
+
+    forced = run_playbook(tasks.replace('selector: mail', 'selector: mail, force: true')).result('Key')
+    assert forced['changed'] is True
+    assert read(forced['backup_file']) == b'this is not a key\n'
+    assert read(key).startswith(b'-----BEGIN RSA PRIVATE KEY-----')
+
+
+def test_mode_owner_and_existing_key_permissions(tmp_path, run_playbook):
+    key = tmp_path / 'k.private'
+    tasks = '''
+- name: Key
+  mailauth.dkim.dkim_key: {path: %s, domain: example.com, selector: mail, mode: '0640', group: root}
+''' % key
+    run_playbook(tasks)
+    assert mode(key) == 0o640
+    pem = read(key)
+    os.chmod(str(key), 0o644)
+    # default mode is 0600 and it is applied to an existing key too, without touching its content
+    fixed = run_playbook(tasks.replace(", mode: '0640', group: root", '')).result('Key')
+    assert fixed['changed'] is True and fixed['status'] == 'kept'
+    assert mode(key) == 0o600
+    assert read(key) == pem
+
+
+def test_state_absent(tmp_path, run_playbook):
+    key = tmp_path / 'k.private'
+    run_playbook('''
+- name: Key
+  mailauth.dkim.dkim_key: {path: %s, domain: example.com, selector: mail, type: ed25519}
+''' % key)
+    pem = read(key)
+    absent = '''
+- name: Remove
+  mailauth.dkim.dkim_key: {path: %s, state: absent, backup: true}
+''' % key
+    check = run_playbook(absent, check=True).result('Remove')
+    assert check['changed'] is True
+    assert read(key) == pem
+    removed = run_playbook(absent).result('Remove')
+    assert removed['changed'] is True
+    assert not key.exists()
+    assert read(removed['backup_file']) == pem
+    assert run_playbook(absent).result('Remove')['changed'] is False
+
+
+BAD_INPUT = [
+    # (name, module arguments, text the error must contain)
+    ('size_small', '{path: "%(d)s/k", domain: example.com, selector: mail, size: 512}',
+     'size 512 is too small: RSA keys under 1024 bits are rejected by receivers (RFC 8301)'),
+    ('size_large', '{path: "%(d)s/k", domain: example.com, selector: mail, size: 8192}',
+     'size 8192 is too large'),
+    ('size_text', '{path: "%(d)s/k", domain: example.com, selector: mail, size: big}',
+     "'big'"),
+    ('type', '{path: "%(d)s/k", domain: example.com, selector: mail, type: dsa}',
+     'value of type must be one of: rsa, ed25519, got: dsa'),
+    ('domain', '{path: "%(d)s/k", domain: "exa mple.com", selector: mail}',
+     "domain 'exa mple.com' has an invalid label 'exa mple'"),
+    ('domain_single_label', '{path: "%(d)s/k", domain: localhost, selector: mail}',
+     "domain 'localhost' is not a fully qualified domain name"),
+    ('selector', '{path: "%(d)s/k", domain: example.com, selector: mail_2024}',
+     "selector 'mail_2024' has an invalid label 'mail_2024'"),
+    ('selector_missing', '{path: "%(d)s/k", domain: example.com}',
+     'selector is required when state=present (key %(d)s/k)'),
+    ('directory', '{path: "%(d)s/missing/k", domain: example.com, selector: mail}',
+     'directory %(d)s/missing for key %(d)s/missing/k does not exist'),
+    ('path_and_keys', '{path: "%(d)s/k", keys: [{path: "%(d)s/j", domain: example.com, selector: mail}]}',
+     'parameters are mutually exclusive: path|keys'),
+    ('list_one_bad_item', '{keys: [{path: "%(d)s/a", domain: example.com, selector: a},'
+                          ' {path: "%(d)s/b", domain: example.com, selector: b, size: 1000}]}',
+     'keys[1]: size 1000 is too small'),
+    ('list_same_path', '{keys: [{path: "%(d)s/a", domain: example.com, selector: a},'
+                       ' {path: "%(d)s/a", domain: example.org, selector: a}]}',
+     'keys[1]: path %(d)s/a is also used by keys[0]'),
+    ('list_same_name', '{keys: [{path: "%(d)s/a", domain: example.com, selector: a},'
+                       ' {path: "%(d)s/b", domain: Example.com, selector: A}]}',
+     "keys[1]: selector 'a' of domain example.com is also used by %(d)s/a"),
+]
+
+
+@pytest.fixture(scope='module')
+def bad_input_run(tmp_path_factory, collections_path):
+    """All bad-input cases in one playbook run (each in its own directory, errors ignored)."""
+    import subprocess
+    import sys
+    import json
+    from conftest import ROOT, BIN  # noqa: E402 pylint: disable=import-error
+
+    base = tmp_path_factory.mktemp('bad')
+    tasks = []
+    for name, args, _ in BAD_INPUT:
+        d = base / name
+        d.mkdir()
+        tasks.append('    - name: %s\n      mailauth.dkim.dkim_key: %s\n      ignore_errors: true\n'
+                     % (name, args % {'d': d}))
+    playbook = base / 'bad.yml'
+    playbook.write_text('- name: Bad input\n  hosts: localhost\n  connection: local\n  gather_facts: false\n'
+                        '  tasks:\n' + ''.join(tasks))
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_COLLECTIONS_PATH=collections_path,
+               ANSIBLE_STDOUT_CALLBACK='ansible.posix.json', ANSIBLE_LOCALHOST_WARNING='false',
+               ANSIBLE_INVENTORY_UNPARSED_WARNING='false')
+    proc = subprocess.run([os.path.join(BIN, 'ansible-playbook'), '-i', 'localhost,', '-e',
+                           'ansible_python_interpreter=%s' % sys.executable, str(playbook)],
+                          env=env, capture_output=True, text=True, timeout=600, cwd=str(base))
+    output = json.loads(proc.stdout[proc.stdout.find('{'):])
+    results = {}
+    for task in output['plays'][0]['tasks']:
+        results[task['task']['name']] = task['hosts']['localhost']
+    return base, results
+
+
+@pytest.mark.parametrize('name, args, message', BAD_INPUT, ids=[case[0] for case in BAD_INPUT])
+def test_bad_input_fails_naming_value_and_creates_nothing(bad_input_run, name, args, message):
+    base, results = bad_input_run
+    d = base / name
+    res = results[name]
+    assert res.get('failed') is True, res
+    assert message % {'d': d} in res['msg']
+    assert os.listdir(str(d)) == []
