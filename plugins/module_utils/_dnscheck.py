@@ -542,13 +542,18 @@ def ptr_check(ip, lookup):
                   % (subject, ', '.join(result.values), subject, '; '.join(seen)))
 
 
-def readiness_report(domains, desired, record_results, lookup, sending_ips):
-    ptr = [ptr_check(ip, lookup) for ip in sending_ips]
+def readiness_report(domains, desired, record_results, lookup, sending_ips, sending_ips_by_domain=None):
+    """Per domain: ready and checks. A domain's sending IPs come from sending_ips_by_domain, else sending_ips."""
+    ptr = {}
     report = {}
     for domain in domains:
+        ips = (sending_ips_by_domain or {}).get(domain, sending_ips)
         pairs = [(rec, res) for rec, res in zip(desired, record_results) if rec.kind == 'dkim' and rec.domain == domain]
-        checks = dkim_checks(domain, pairs) + spf_checks(domain, lookup, sending_ips) + dmarc_checks(domain, lookup)
-        checks += [dict(item) for item in ptr]
+        checks = dkim_checks(domain, pairs) + spf_checks(domain, lookup, ips) + dmarc_checks(domain, lookup)
+        for ip in ips:
+            if ip not in ptr:
+                ptr[ip] = ptr_check(ip, lookup)
+            checks.append(dict(ptr[ip]))
         report[domain] = {'ready': all(item['ok'] for item in checks), 'checks': checks}
     return report
 
@@ -567,24 +572,32 @@ def _domains(desired, extra):
     return out
 
 
-def _sending_ips(values):
+def _sending_ips(values, what='sending_ips'):
     out = []
+    if isinstance(values, str):
+        values = [values]
     for value in values or []:
         try:
-            out.append(str(ipaddress.ip_address(str(value).strip())))
+            address = str(ipaddress.ip_address(str(value).strip()))
         except ValueError:
-            raise DNSClientError('sending_ips entry %r is not an IPv4 or IPv6 address' % (value,))
+            raise DNSClientError('%s entry %r is not an IPv4 or IPv6 address' % (what, value))
+        if address not in out:
+            out.append(address)
     return out
 
 
 def check(records, nameservers=None, port=53, query_timeout=5.0, wait=False, timeout=60.0, interval=5.0,
-          sending_ips=None, domains=None, readiness=True, sleep=time.sleep, clock=time.monotonic):
+          sending_ips=None, domains=None, readiness=True, sending_ips_by_domain=None, sleep=time.sleep,
+          clock=time.monotonic):
     """Check the records, waiting (bounded by ``timeout``) when asked; then the readiness report.
 
     Returns a dict: records, all_published, readiness, ready, attempts, waited.
     """
     desired = normalize_records(records)
     ips = _sending_ips(sending_ips)
+    by_domain = {}
+    for domain, values in (sending_ips_by_domain or {}).items():
+        by_domain[domain.rstrip('.').lower()] = _sending_ips(values, 'sending_ips_by_domain[%s]' % domain)
     if nameservers:
         lookups = [(ns, Lookup([ns], port, query_timeout)) for ns in nameservers]
     else:
@@ -605,7 +618,7 @@ def check(records, nameservers=None, port=53, query_timeout=5.0, wait=False, tim
     waited = round(clock() - start, 3)
     report = {}
     if readiness:
-        report = readiness_report(_domains(desired, domains), desired, results, combined, ips)
+        report = readiness_report(_domains(desired, domains), desired, results, combined, ips, by_domain)
     ready = all_published and all(item['ready'] for item in report.values())
     return {
         'records': results,

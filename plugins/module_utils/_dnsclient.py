@@ -126,7 +126,8 @@ def normalize_record(index, record, default_ttl=3600):
         raise _record_error(index, record, 'type %r is not supported; use one of %s'
                             % (record.get('type'), ', '.join(SUPPORTED_TYPES)))
     if rtype == 'PTR' and record.get('ip') and not record.get('fqdn'):
-        target = record.get('value') or record.get('target') or record.get('ptr')
+        # {ip, value} or, as in the role's opendkim_dns_update.ptr items, {ip, name}
+        target = record.get('value') or record.get('name')
         try:
             record = dict(record, **ptr_record(record['ip'], target or '', record.get('ttl') or default_ttl))
         except RecordError as exc:

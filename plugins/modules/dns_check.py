@@ -84,6 +84,12 @@ options:
     type: list
     elements: str
     default: []
+  sending_ips_by_domain:
+    description:
+      - Sending IPs per domain (domain name to list of addresses), for domains sent from other servers than
+        O(sending_ips). A domain listed here is checked against these addresses only.
+    type: dict
+    default: {}
   domains:
     description: Domains to report readiness for, besides those of the DKIM, SPF and DMARC records given.
     type: list
@@ -242,6 +248,7 @@ def main():
             timeout=dict(type='float', default=60),
             interval=dict(type='float', default=5),
             sending_ips=dict(type='list', elements='str', default=[]),
+            sending_ips_by_domain=dict(type='dict', default={}),
             domains=dict(type='list', elements='str', default=[]),
             readiness=dict(type='bool', default=True),
             fail_on=dict(type='str', default='never', choices=['never', 'missing', 'not_ready']),
@@ -270,6 +277,7 @@ def main():
             timeout=params['timeout'],
             interval=params['interval'],
             sending_ips=params['sending_ips'],
+            sending_ips_by_domain=params['sending_ips_by_domain'],
             domains=params['domains'],
             readiness=params['readiness'],
         )

@@ -46,8 +46,9 @@ options:
       - Used keys are C(fqdn) (absolute name), C(type) (C(TXT) or C(PTR), default C(TXT)), C(ttl) (default
         3600), and C(value). For TXT, C(strings) (the character-strings) is used when present, else C(value)
         is split into strings of at most 255 bytes.
-      - A PTR record may be given as C(ip) and C(value) (the host name) instead of C(fqdn); the reverse name is
-        computed from the address (IPv4 or IPv6).
+      - A PTR record may be given as C(ip) and C(value) (the host name; C(name) is accepted too, as in the
+        role's C(opendkim_dns_update.ptr) items) instead of C(fqdn); the reverse name is computed from the
+        address (IPv4 or IPv6).
       - Other keys (C(domain), C(kind), C(selector), C(zone_line), ...) are accepted and ignored or returned as is.
     type: list
     elements: dict

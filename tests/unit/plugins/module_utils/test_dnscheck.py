@@ -266,6 +266,28 @@ def test_ptr_without_forward_confirmation_fails_for_ipv4_and_ipv6(server):
     assert result['ready'] is False
 
 
+def test_sending_ips_by_domain():
+    zones = lab_zones()
+    zones['example.net.'] = zones['example.com.']
+    with DNSServer(zones) as server:
+        green_lab(server)
+        other_spf = spf_record('example.net', {'ip4': ['198.51.100.1']})
+        publish_directly(server, other_spf)
+        _check_sending_ips_by_domain(server, other_spf)
+
+
+def _check_sending_ips_by_domain(server, other_spf):
+    result = run(server, [DKIM, SPF, DMARC, other_spf], sending_ips=['192.0.2.25'],
+                 sending_ips_by_domain={'example.net.': ['198.51.100.1']})
+    subjects = dict((domain, [c['subject'] for c in report['checks'] if c['check'] in ('spf', 'ptr')])
+                    for domain, report in result['readiness'].items())
+    assert subjects == {'example.com': ['example.com 192.0.2.25', '192.0.2.25'],
+                        'example.net': ['example.net 198.51.100.1', '198.51.100.1']}
+    with pytest.raises(DNSClientError, match=r"^sending_ips_by_domain\[example\.net\] entry 'x' is not an IPv4 or "
+                                             r"IPv6 address$"):
+        run(server, [DKIM], sending_ips_by_domain={'example.net': ['x']})
+
+
 def test_ptr_name_without_address_fails(server):
     green_lab(server)
     server.set_records(V6_REV, 'PTR', 300, ['nowhere.example.com.'])
