@@ -27,7 +27,7 @@ description:
     C(google-site-verification) record next to the SPF record at the apex) are kept. A TXT record carrying the
     same tag (C(v=spf1), C(v=DKIM1), C(v=DMARC1)) as one given is replaced. A PTR RRset is replaced as a whole.
   - Runs where dnspython is installed and the server is reachable, usually the controller
-    (C(delegate_to: localhost)).
+    (C(delegate_to=localhost)).
 author:
   - mailauth.dkim developers
 requirements:
