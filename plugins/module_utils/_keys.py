@@ -150,7 +150,7 @@ def _kind(key):
 
 def _short(text):
     text = str(text)
-    return text if len(text) <= 40 else text[:37] + '...'
+    return text if len(text) <= 60 else text[:57] + '...'
 
 
 def parse_dkim_public_key(text, key_type=None):
@@ -179,7 +179,9 @@ def parse_dkim_public_key(text, key_type=None):
             der = base64.b64decode(compact, validate=True)
         except (binascii.Error, ValueError):
             raise KeyDataError('public_key %r is not base64 (nor PEM)' % _short(stripped))
-        if len(der) == 32 and key_type != 'rsa':
+        if len(der) == 32:
+            if key_type == 'rsa':
+                raise KeyDataError('public_key %r is a raw 32-byte ed25519 key but key_type is rsa' % _short(stripped))
             public = ed25519.Ed25519PublicKey.from_public_bytes(der)
         else:
             try:
