@@ -65,6 +65,7 @@ DMARC_SPEC = dict(
 DOMAIN_SPEC = dict(
     domain=dict(type='str', required=True),
     dkim=dict(type='list', elements='dict', options=DKIM_SPEC),
+    dkim_records=dict(type='list', elements='raw'),
     spf=dict(type='dict', options=SPF_SPEC),
     dmarc=dict(type='dict', options=DMARC_SPEC),
     ttl=dict(type='int'),
@@ -90,9 +91,9 @@ def _as_bool_testing(entry):
     return bool(entry.get('testing'))
 
 
-def dkim_entry(entry, index, domain, ttl):
+def dkim_entry(entry, index, domain, ttl, where=None):
     """One DKIM record from a ``dkim`` item. Returns None (skip) for a null record from check mode."""
-    where = 'dkim[%d]' % index
+    where = where or 'dkim[%d]' % index
     entry = dict(entry)
     record = entry.get('record')
     if record is not None:
@@ -139,6 +140,12 @@ def domain_records(spec, default_ttl, warn):
                  % (domain, index))
             continue
         records.append(rec)
+    for index, entry in enumerate(spec.get('dkim_records') or []):
+        if entry is None:
+            warn('%s: dkim_records[%d] is null (a key that does not exist, as in check mode); skipped'
+                 % (domain, index))
+            continue
+        records.append(dkim_entry({'record': entry}, index, domain, ttl, where='dkim_records[%d]' % index))
     if spec.get('spf') is not None:
         spf = dict((k, v) for k, v in spec['spf'].items() if v is not None)
         rec = _records.spf_record(domain, spf, ttl)

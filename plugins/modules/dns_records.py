@@ -72,6 +72,15 @@ options:
           - A record dict as returned by M(mailauth.dkim.dkim_key) (its RV(mailauth.dkim.dkim_key#module:record)).
           - A V(null) record (a key that would only be created, in check mode) is skipped with a warning.
         type: dict
+  dkim_records:
+    description:
+      - DKIM records exactly as M(mailauth.dkim.dkim_key) returns them (its RV(mailauth.dkim.dkim_key#module:record),
+        or the C(record) of each item of its C(keys) result), for example
+        C({{ keys_result['keys'] | map(attribute='record') | list }}).
+      - Each must be for O(domain). V(null) items (keys that would only be created, in check mode) are skipped
+        with a warning. Published after the O(dkim) entries.
+    type: list
+    elements: raw
   spf:
     description:
       - The SPF policy of O(domain) (RFC 7208), published at the domain itself.
@@ -143,8 +152,8 @@ options:
     default: 3600
   domains:
     description:
-      - Several domains in one call. Each item takes the keys O(domain) (required), O(dkim), O(spf), O(dmarc)
-        and O(ttl), with the same meaning as the top-level options.
+      - Several domains in one call. Each item takes the keys O(domain) (required), O(dkim), O(dkim_records),
+        O(spf), O(dmarc) and O(ttl), with the same meaning as the top-level options.
       - Mutually exclusive with O(domain).
     type: list
     elements: dict
@@ -211,6 +220,12 @@ EXAMPLES = r'''
     dest: /srv/dns/example.com.mail.zone
   delegate_to: localhost
   register: dns
+
+- name: Many keys made in one dkim_key call, published without reshaping
+  mailauth.dkim.dns_records:
+    domain: example.com
+    dkim_records: "{{ dkim_many['keys'] | map(attribute='record') | list }}"
+  delegate_to: localhost
 
 - name: Print what to publish
   ansible.builtin.debug:
