@@ -189,8 +189,8 @@ def normalize_record(index, record, default_ttl=3600):
     domain = record.get('domain')
     if not domain and kind in ('dkim', 'dmarc', 'spf'):
         domain = _domain_from_fqdn(fqdn, kind)
-    public = dict((k, v) for k, v in record.items() if k in ('fqdn', 'type', 'ttl', 'value', 'domain', 'kind',
-                                                               'selector', 'key_type', 'ip', 'name'))
+    public_keys = ('fqdn', 'type', 'ttl', 'value', 'domain', 'kind', 'selector', 'key_type', 'ip', 'name')
+    public = dict((k, v) for k, v in record.items() if k in public_keys)
     return DesiredRecord(index, fqdn, rtype, ttl, value, strings, kind, domain, public)
 
 

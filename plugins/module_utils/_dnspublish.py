@@ -87,6 +87,13 @@ def _joined(rdata):
     return b''.join(rdata.strings).decode('utf-8', 'replace')
 
 
+def _owned(rdata, ours, tags, rtype):
+    """Whether a served rdata is one of ours: the same value, or a TXT record with one of our tags."""
+    if rdata in ours:
+        return True
+    return rtype == 'TXT' and txt_tag(_joined(rdata)) in tags
+
+
 def _served_values(rtype, rdatas):
     if rtype == 'TXT':
         return [_joined(rd) for rd in rdatas]
@@ -198,19 +205,11 @@ class Publisher(object):
             current_ttl = answer.rrset.ttl if answer.rrset is not None else None
             ours = [m.rdata() for m in members]
             tags = set(m.tag for m in members if m.tag)
-
-            def owned(rd, ours=ours, tags=tags, rtype=rtype):
-                if rd in ours:
-                    return True
-                return rtype == 'TXT' and txt_tag(_joined(rd)) in tags
-
+            others = [rd for rd in current if not _owned(rd, ours, tags, rtype)]
             if self.state == 'present':
-                if rtype == 'PTR':
-                    wanted = ours
-                else:
-                    wanted = [rd for rd in current if not owned(rd)] + ours
+                wanted = ours if rtype == 'PTR' else others + ours
             else:
-                wanted = [rd for rd in current if not owned(rd)]
+                wanted = others
             changes.append(Change(name, rtype, members, zone, current, current_ttl, wanted, members[0].ttl))
         return changes
 

@@ -28,7 +28,7 @@ description:
     (forward-confirmed reverse DNS).
   - Only reads DNS; never changes anything. It fails only when asked to with O(fail_on).
 author:
-  - mailauth.dkim developers
+  - mailauth.dkim contributors (@mailauth)
 requirements:
   - dnspython >= 2.0 (on the host that runs the module)
 attributes:

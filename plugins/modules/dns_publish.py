@@ -29,7 +29,7 @@ description:
   - Runs where dnspython is installed and the server is reachable, usually the controller
     (C(delegate_to=localhost)).
 author:
-  - mailauth.dkim developers
+  - mailauth.dkim contributors (@mailauth)
 requirements:
   - dnspython >= 2.0 (on the host that runs the module)
 attributes:

@@ -120,8 +120,8 @@ def test_changed_value_is_replaced_and_reported(server):
                                                      '"google-site-verification=kept-by-publish"'])
     result = run(server, records=[SPF])
     assert statuses(result) == [('example.com.', 'updated')]
-    assert sorted(result['records'][0]['served_before']) == ['google-site-verification=kept-by-publish',
-                                                              'v=spf1 ip4:198.51.100.1 -all']
+    assert sorted(result['records'][0]['served_before']) == [
+        'google-site-verification=kept-by-publish', 'v=spf1 ip4:198.51.100.1 -all']
     assert 'v=spf1 ip4:198.51.100.1 -all' in result['diff']['before']
     assert 'v=spf1 ip4:198.51.100.1' not in result['diff']['after']
     assert server.txt_strings('example.com.') == sorted([(b'google-site-verification=kept-by-publish',),

@@ -94,7 +94,7 @@ def play(tmp_path, server, secret=TSIG_SECRET, check=False):
            str(tmp_path / 'play.yml')]
     if check:
         cmd.append('--check')
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
     return proc
 
 
