@@ -1,0 +1,206 @@
+"""Behaviour of a host converged with mailauth.dkim.opendkim (see ../converge.yml and ../prepare.yml).
+
+Mail is submitted inside the container (with sendmail, and over SMTP to port 25), delivered to the local mbox of
+the user `rcpt`, fetched to the controller and verified there with dkimpy, an implementation independent of
+OpenDKIM, against the TXT records of the zone snippet the role wrote (opendkim_zone_file).
+"""
+import email
+import email.policy
+import os
+import time
+import uuid
+
+import dkim
+import dns.rdata
+import pytest
+
+import testinfra.utils.ansible_runner
+
+testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
+    os.environ["MOLECULE_INVENTORY_FILE"]
+).get_hosts("all")
+
+KEY_DIR = "/etc/dkimkeys"
+MAILBOX = "/var/mail/rcpt"
+# What converge.yml asks for: domain -> selectors and their algorithms.
+SIGNED = {
+    "example.com": {"mail": "rsa-sha256", "ed": "ed25519-sha256"},
+    "example.org": {"s2026": "rsa-sha256"},
+}
+UNSIGNED_DOMAIN = "unlisted.example.net"
+
+
+@pytest.fixture(scope="module")
+def hostvars(host):
+    return host.ansible.get_variables()
+
+
+@pytest.fixture(scope="module")
+def sockets(hostvars):
+    return (
+        hostvars.get("opendkim_socket", "inet:8891@localhost"),
+        hostvars.get("opendkim_ed25519_socket", "inet:8892@localhost"),
+    )
+
+
+@pytest.fixture(scope="module")
+def zone_txt(hostvars):
+    """TXT records of the zone snippet the role wrote on the controller: {fqdn without dot: value}."""
+    path = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], hostvars["inventory_hostname"] + ".zone")
+    records = {}
+    with open(path, encoding="utf-8") as zone:
+        for line in zone:
+            if not line.strip() or line.startswith(";"):
+                continue
+            name, _ttl, rdclass, rdtype, rdata = line.split(None, 4)
+            if rdtype != "TXT":
+                continue
+            txt = dns.rdata.from_text(rdclass, rdtype, rdata)
+            records[name.rstrip(".").lower()] = b"".join(txt.strings)
+    return records
+
+
+def dnsfunc_for(records):
+    def dnsfunc(name, timeout=5):
+        if isinstance(name, bytes):
+            name = name.decode("ascii")
+        return records.get(name.rstrip(".").lower())
+
+    return dnsfunc
+
+
+def socket_spec(socket):
+    """opendkim.conf socket -> testinfra socket URL."""
+    kind, _, rest = socket.partition(":")
+    if kind == "local":
+        return "unix://" + rest
+    port, _, address = rest.partition("@")
+    if address in ("", "localhost"):
+        address = "127.0.0.1"
+    return "tcp://%s:%s" % (address, port)
+
+
+def message(sender, message_id, subject):
+    return (
+        "From: Sender <%s>\r\nTo: rcpt@localhost\r\nSubject: %s\r\nMessage-ID: <%s>\r\n"
+        "Date: Sat, 28 Nov 2026 12:00:00 +0000\r\n\r\nA test message for %s.\r\n"
+    ) % (sender, subject, message_id, sender)
+
+
+SUBMIT = {
+    # Local submission: goes through non_smtpd_milters.
+    "sendmail": (
+        "import subprocess, sys\n"
+        "subprocess.run(['/usr/sbin/sendmail', '-i', '-f', sys.argv[1], 'rcpt@localhost'],"
+        " input=sys.argv[2].encode(), check=True)\n"
+    ),
+    # SMTP from inside the container to port 25: goes through smtpd_milters.
+    "smtp": (
+        "import smtplib, sys\n"
+        "with smtplib.SMTP('localhost', 25) as s:\n"
+        "    s.sendmail(sys.argv[1], ['rcpt@localhost'], sys.argv[2].encode())\n"
+    ),
+}
+
+
+def send_and_fetch(host, how, sender):
+    """Submit a message, wait until it is in the mailbox and return it as bytes (headers as delivered)."""
+    message_id = "%s@molecule.test" % uuid.uuid4()
+    host.run_expect([0], "python3 -c %s %s %s", SUBMIT[how], sender, message(sender, message_id, how))
+    deadline = time.time() + 45
+    while time.time() < deadline:
+        if host.file(MAILBOX).exists and host.file(MAILBOX).contains("Message-ID: <%s>" % message_id):
+            break
+        time.sleep(1)
+    else:
+        log = host.run("journalctl -u postfix -u opendkim -u opendkim-ed25519 --no-pager -n 30").stdout
+        pytest.fail("message %s from %s (%s) was not delivered:\n%s" % (message_id, sender, how, log))
+    # mbox: messages start with "From " lines; take the one with our Message-ID, drop the envelope line.
+    mbox = host.file(MAILBOX).content
+    for chunk in mbox.split(b"\nFrom ")[::-1]:
+        if ("<%s>" % message_id).encode() in chunk:
+            return chunk.split(b"\n", 1)[1]
+    pytest.fail("message %s not found in %s" % (message_id, MAILBOX))
+
+
+def test_services_enabled_and_running(host):
+    for service in ("opendkim", "opendkim-ed25519", "postfix"):
+        assert host.service(service).is_enabled, service
+        assert host.service(service).is_running, service
+
+
+def test_opendkim_listens_where_configured(host, sockets):
+    for socket in sockets:
+        assert host.socket(socket_spec(socket)).is_listening, socket
+        if socket.startswith("local:"):
+            # Postfix (group postfix, no other groups in its processes) must be able to connect.
+            path = socket.split(":", 1)[1]
+            assert host.file(path).is_socket
+            assert host.file(path).group == "postfix"
+            assert host.file(path).mode & 0o060 == 0o060
+            assert host.file(os.path.dirname(path)).group == "postfix"
+
+
+def test_socket_comes_from_the_configuration_not_etc_default(host, sockets):
+    # The unit runs opendkim with the role's configuration file and no -p that could override its Socket.
+    unit = host.run_expect([0], "systemctl show -p ExecStart opendkim.service").stdout
+    assert "-x /etc/opendkim.conf" in unit and " -p " not in unit
+    assert host.file("/etc/opendkim.conf").contains("^Socket  *%s$" % sockets[0])
+
+
+def test_key_files_are_private(host):
+    assert host.file(KEY_DIR).user == "opendkim"
+    assert host.file(KEY_DIR).mode & 0o077 == 0
+    for domain, selectors in SIGNED.items():
+        for selector in selectors:
+            key = host.file("%s/%s.%s.private" % (KEY_DIR, domain, selector))
+            assert key.exists, key.path
+            assert key.user == "opendkim", key.path
+            assert key.mode & 0o077 == 0, "%s is mode %o" % (key.path, key.mode)
+
+
+def test_existing_milter_and_settings_are_kept(host, sockets):
+    smtpd = host.run_expect([0], "postconf -h smtpd_milters").stdout.strip()
+    non_smtpd = host.run_expect([0], "postconf -h non_smtpd_milters").stdout.strip()
+    entries = [e.strip() for e in smtpd.split(",")]
+    assert entries[0] == "inet:localhost:8893", smtpd
+    assert len(entries) == 3 and len(set(entries)) == 3, smtpd
+    assert len([e.strip() for e in non_smtpd.split(",")]) == 2, non_smtpd
+    assert host.run_expect([0], "postconf -h smtpd_banner").stdout.strip() == "$myhostname ESMTP prepared-by-molecule"
+    assert host.run_expect([0], "postconf -h message_size_limit").stdout.strip() == "20480000"
+    assert host.run_expect([0], "postconf -h milter_default_action").stdout.strip() == "accept"
+    host.run_expect([0], "postfix check")
+
+
+@pytest.mark.parametrize("how", ["sendmail", "smtp"])
+@pytest.mark.parametrize("domain", sorted(SIGNED))
+def test_mail_is_signed_and_verifies(host, zone_txt, how, domain):
+    raw = send_and_fetch(host, how, "alice@" + domain)
+    parsed = email.message_from_bytes(raw, policy=email.policy.compat32)
+    signatures = parsed.get_all("DKIM-Signature") or []
+    tags = [dict(t.strip().split("=", 1) for t in "".join(s.split()).split(";") if "=" in t) for s in signatures]
+    # One signature per key of the domain, each for the right d= and s=, with the key's own algorithm.
+    assert sorted((t["d"], t["s"], t["a"]) for t in tags) == sorted(
+        (domain, selector, algorithm) for selector, algorithm in SIGNED[domain].items()
+    ), signatures
+    verifier = dkim.DKIM(raw)
+    for index in range(len(signatures)):
+        assert verifier.verify(idx=index, dnsfunc=dnsfunc_for(zone_txt)), "signature %d of %s does not verify" % (
+            index,
+            domain,
+        )
+
+
+def test_signature_does_not_verify_against_another_key(host, zone_txt):
+    # The check above could pass with any record: swap example.com's RSA record for example.org's and it must fail.
+    raw = send_and_fetch(host, "sendmail", "alice@example.com")
+    wrong = dict(zone_txt)
+    wrong["mail._domainkey.example.com"] = zone_txt["s2026._domainkey.example.org"].replace(b"t=y; ", b"")
+    rsa_index = [i for i, s in enumerate(email.message_from_bytes(raw).get_all("DKIM-Signature")) if "rsa" in s][0]
+    assert not dkim.DKIM(raw).verify(idx=rsa_index, dnsfunc=dnsfunc_for(wrong))
+
+
+@pytest.mark.parametrize("how", ["sendmail", "smtp"])
+def test_unlisted_domain_is_not_signed(host, how):
+    raw = send_and_fetch(host, how, "carol@" + UNSIGNED_DOMAIN)
+    assert email.message_from_bytes(raw).get_all("DKIM-Signature") is None
