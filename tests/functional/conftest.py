@@ -53,6 +53,28 @@ def collections_path(tmp_path_factory):
     return str(base)
 
 
+@pytest.fixture(scope='session')
+def ansible_env(collections_path):
+    """(path of ansible-playbook, environment) for tests that run it themselves."""
+    env = dict(os.environ)
+    env.update({
+        'PATH': BIN + os.pathsep + env.get('PATH', ''),
+        'ANSIBLE_CONFIG': os.path.join(ROOT, 'ansible.cfg'),
+        'ANSIBLE_COLLECTIONS_PATH': collections_path,
+        'ANSIBLE_LOCALHOST_WARNING': 'false',
+        'ANSIBLE_INVENTORY_UNPARSED_WARNING': 'false',
+        'ANSIBLE_NOCOLOR': '1',
+        'ANSIBLE_RETRY_FILES_ENABLED': 'false',
+        'ANSIBLE_STDOUT_CALLBACK': 'ansible.posix.json',
+    })
+    return os.path.join(BIN, 'ansible-playbook'), env
+
+
+@pytest.fixture(scope='session')
+def checkout_root():
+    return ROOT
+
+
 @pytest.fixture
 def run_playbook(tmp_path, collections_path):
     """run_playbook(tasks_yaml, check=False, diff=False, callback='json', extra_args=()) -> PlaybookRun."""

@@ -159,9 +159,8 @@ BAD_INPUT = [
 
 
 @pytest.fixture(scope='module')
-def bad_input_run(tmp_path_factory, collections_path):
+def bad_input_run(tmp_path_factory, ansible_env):
     """All bad-input cases in one playbook run, each with a dest that must not be created."""
-    from conftest import ROOT, BIN  # noqa: E402 pylint: disable=import-error
 
     base = tmp_path_factory.mktemp('bad')
     tasks = []
@@ -171,10 +170,8 @@ def bad_input_run(tmp_path_factory, collections_path):
     playbook = base / 'bad.yml'
     playbook.write_text('- name: Bad input\n  hosts: localhost\n  connection: local\n  gather_facts: false\n'
                         '  tasks:\n' + ''.join(tasks))
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_COLLECTIONS_PATH=collections_path,
-               ANSIBLE_STDOUT_CALLBACK='ansible.posix.json', ANSIBLE_LOCALHOST_WARNING='false',
-               ANSIBLE_INVENTORY_UNPARSED_WARNING='false')
-    proc = subprocess.run([os.path.join(BIN, 'ansible-playbook'), '-i', 'localhost,', '-e',
+    playbook_bin, env = ansible_env
+    proc = subprocess.run([playbook_bin, '-i', 'localhost,', '-e',
                            'ansible_python_interpreter=%s' % sys.executable, str(playbook)],
                           env=env, capture_output=True, text=True, timeout=600, cwd=str(base))
     output = json.loads(proc.stdout[proc.stdout.find('{'):])
