@@ -73,7 +73,7 @@ options:
     type: int
   testing:
     description:
-      - Mark the record as a test (C(t=y)): receivers treat failures as if the mail were unsigned.
+      - Mark the record as a test (C(t=y)); receivers then treat failures as if the mail were unsigned.
       - In the O(keys) form this is the default for items that do not set their own.
     type: bool
     default: false
@@ -93,7 +93,7 @@ options:
       - Replace an existing key that differs from the requested O(type) or O(size), or that cannot be read
         as a private key. The old file is first copied to C(<path>.<UTC timestamp>.bak) (returned in RV(backup_file)).
       - A key that matches the request is never replaced, so the task stays idempotent. To rotate a key, use
-        a new selector (recommended: publish the new record before signing with it), or remove the key with
+        a new selector (recommended, publishing the new record before signing with it), or remove the key with
         O(state=absent) first.
     type: bool
     default: false

@@ -15,7 +15,7 @@ description:
   - Computes the DNS records a mail domain needs, validates them, and returns each one in several forms
     (logical value, wire character-strings of at most 255 bytes, BIND zone-file line).
   - Pure computation with C(dnspython); it sends no DNS queries and changes nothing unless O(dest) is given.
-    It is usually run on the controller (C(delegate_to: localhost)).
+    It is usually run on the controller, with C(delegate_to) V(localhost).
   - Every rendered record is parsed back with C(dnspython) before it is returned, as a DNS server loading
     the zone would.
   - Bad input fails with a message naming the bad value, for example a public key that does not parse,
