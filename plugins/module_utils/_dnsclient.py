@@ -129,7 +129,8 @@ def normalize_record(index, record, default_ttl=3600):
         # {ip, value} or, as in the role's opendkim_dns_update.ptr items, {ip, name}
         target = record.get('value') or record.get('name')
         try:
-            record = dict(record, **ptr_record(record['ip'], target or '', record.get('ttl') or default_ttl))
+            ttl = default_ttl if record.get('ttl') is None else record['ttl']
+            record = dict(record, **ptr_record(record['ip'], target or '', ttl))
         except RecordError as exc:
             raise _record_error(index, record, str(exc))
     fqdn_text = record.get('fqdn')

@@ -7,6 +7,7 @@
 from __future__ import absolute_import, division, print_function
 
 import base64
+import socket
 import time
 
 import pytest
@@ -134,6 +135,8 @@ def test_every_nameserver_must_serve_the_record():
 
 
 def test_two_nameservers_report_per_server(server):
+    if socket.getaddrinfo('localhost', 53, 0, socket.SOCK_DGRAM)[0][4][0] != '127.0.0.1':
+        pytest.skip('localhost does not resolve to 127.0.0.1 first here')
     publish_directly(server, DMARC)
     result = run(server, [DMARC], nameservers=['127.0.0.1', 'localhost'], readiness=False)
     entry = result['records'][0]

@@ -79,11 +79,12 @@ def server():
         yield srv
 
 
-def play(tmp_path, server, secret=TSIG_SECRET, check=False):
+def play(tmp_path, server, secret=TSIG_SECRET, check=False, update=None):
     hosts = {'mail1': host_vars('example.com', '192.0.2.25', secret),
              'mail2': host_vars('example.net', '192.0.2.26', secret)}
     for item in hosts.values():
         item['opendkim_dns_update']['port'] = server.port
+        item['opendkim_dns_update'].update(update or {})
     (tmp_path / 'inventory.json').write_text(json.dumps({'mailservers': {'hosts': hosts}}))
     (tmp_path / 'play.yml').write_text(PLAYBOOK)
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1',
@@ -142,3 +143,11 @@ def test_publish_step_wrong_secret_fails_clearly(tmp_path, server):
     assert 'TSIG error BADSIG' in proc.stdout
     assert WRONG_SECRET not in proc.stdout + proc.stderr
     assert server.txt_strings('_dmarc.example.com.') == []
+
+
+def test_publish_step_without_check(tmp_path, server):
+    proc = play(tmp_path, server, update={'check': False, 'zones': None, 'tsig_algorithm': None})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert 'TASK [mailauth.dkim.opendkim : Check that the server serves the records]' in proc.stdout
+    assert 'published mail._domainkey' not in proc.stdout  # no check, no report
+    assert len(server.updates) == 3
