@@ -495,3 +495,12 @@ def test_spf_lookup_limit_message():
     outcome, why = SPFEvaluator(fake_lookup).check_host('10.0.0.1', 'chain0.example')
     assert outcome == 'permerror'
     assert why == 'more than 10 DNS lookups (at include:chain11.example)'
+
+
+def test_large_answer_is_read_over_tcp_after_truncation(server):
+    others = ['"site-verification-%d=%s"' % (i, 'x' * 200) for i in range(8)]
+    server.set_records('example.com.', 'TXT', 300, others + ['"%s"' % SPF['value']])
+    result = run(server, [SPF])
+    assert result['records'][0]['status'] == 'published'
+    assert len(result['records'][0]['served']) == 9
+    assert any(e['transport'] == 'tcp' for e in server.log)

@@ -283,3 +283,17 @@ def test_bad_input_is_named_before_any_traffic(server, records, kwargs, message)
         run(server, records=records, **kwargs)
     assert str(err.value) == message
     assert server.log == []
+
+
+def test_large_answer_is_read_over_tcp_after_truncation(server):
+    """Many TXT records at the apex make the answer too big for UDP: the server sets TC and the client asks
+    again over TCP, then keeps all of those records while adding SPF."""
+    others = ['"site-verification-%d=%s"' % (i, 'x' * 200) for i in range(8)]
+    server.set_records('example.com.', 'TXT', 3600, others)
+    result = run(server, records=[SPF])
+    assert statuses(result) == [('example.com.', 'created')]
+    queries = [(e['transport'], e['message'].question[0].name.to_text()) for e in server.log if e['opcode'] == 'QUERY']
+    assert ('udp', 'example.com.') in queries and ('tcp', 'example.com.') in queries
+    served = server.txt_strings('example.com.')
+    assert len(served) == 9 and (SPF['value'].encode(),) in served
+    assert run(server, records=[SPF])['changed'] is False
