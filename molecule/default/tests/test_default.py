@@ -6,7 +6,9 @@ OpenDKIM, against the TXT records of the zone snippet the role wrote (opendkim_z
 """
 import email
 import email.policy
+import json
 import os
+import subprocess
 import time
 import uuid
 
@@ -14,6 +16,7 @@ import dkim
 import dns.rdata
 import pytest
 
+import testinfra
 import testinfra.utils.ansible_runner
 
 testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
@@ -204,3 +207,47 @@ def test_signature_does_not_verify_against_another_key(host, zone_txt):
 def test_unlisted_domain_is_not_signed(host, how):
     raw = send_and_fetch(host, how, "carol@" + UNSIGNED_DOMAIN)
     assert email.message_from_bytes(raw).get_all("DKIM-Signature") is None
+
+
+@pytest.fixture(scope="session")
+def broken_run():
+    """Run converge.yml again on every host with a setting OpenDKIM rejects; return its output and the state before.
+
+    A configuration that fails `opendkim -n` must not reach the disk nor the running service, and the run must
+    fail with OpenDKIM's own message.
+    """
+    hosts = {name: testinfra.get_host("ansible://" + name, ansible_inventory=os.environ["MOLECULE_INVENTORY_FILE"])
+             for name in testinfra_hosts}
+    before = {name: state_of(h) for name, h in hosts.items()}
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "ansible.cfg"),
+               ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
+    result = subprocess.run(
+        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+         os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml"),
+         "-e", json.dumps({"opendkim_extra_config": {"Canonicalization": "bogus"}, "opendkim_print_records": False})],
+        env=env, capture_output=True, text=True, timeout=600, check=False,
+    )
+    return result, before
+
+
+def state_of(host):
+    return {
+        "conf": host.file("/etc/opendkim.conf").sha256sum,
+        "pid": host.run_expect([0], "systemctl show -p MainPID --value opendkim.service").stdout.strip(),
+        "milters": host.run_expect([0], "postconf -h smtpd_milters").stdout.strip(),
+    }
+
+
+def test_rejected_configuration_changes_nothing(host, broken_run):
+    result, before = broken_run
+    name = host.backend.get_hostname()
+    assert result.returncode != 0, result.stdout
+    assert 'unknown canonicalization algorithm \\"bogus\\"' in result.stdout or \
+        'unknown canonicalization algorithm "bogus"' in result.stdout, result.stdout[-3000:]
+    assert "OpenDKIM rejected the new configuration" in result.stdout
+    # Same file, same process (not restarted), Postfix untouched, and mail still signed.
+    assert state_of(host) == before[name]
+    assert not host.file("/etc/opendkim.conf").contains("bogus")
+    assert host.service("opendkim").is_running
+    raw = send_and_fetch(host, "sendmail", "alice@example.org")
+    assert email.message_from_bytes(raw).get_all("DKIM-Signature")
