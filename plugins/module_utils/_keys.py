@@ -472,8 +472,8 @@ class KeyBackend(object):
         def render(d):
             if d is None:
                 return ''
-            return ''.join('%s: %s\n' % (k, d[k]) for k in ('path', 'domain', 'selector', 'type', 'size',
-                                                             'fingerprint') if k in d)
+            fields = ('path', 'domain', 'selector', 'type', 'size', 'fingerprint')
+            return ''.join('%s: %s\n' % (k, d[k]) for k in fields if k in d)
 
         self.diffs.append({'before_header': path, 'after_header': path,
                            'before': render(before), 'after': render(after)})

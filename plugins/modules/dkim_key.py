@@ -21,7 +21,7 @@ description:
     does not pay the per-task cost thousands of times.
   - The private key is never returned, logged or shown in a diff.
 author:
-  - mailauth.dkim contributors
+  - mailauth.dkim contributors (@mailauth)
 requirements:
   - cryptography >= 3.0 on the managed host
 extends_documentation_fragment:

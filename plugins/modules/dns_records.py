@@ -22,7 +22,7 @@ description:
     an SPF policy needing more than 10 DNS lookups, C(p=block), a C(pct) outside 0..100, or a C(rua) that is
     not a C(mailto:) URI.
 author:
-  - mailauth.dkim contributors
+  - mailauth.dkim contributors (@mailauth)
 requirements:
   - dnspython >= 2.0
   - cryptography >= 3.0 (to check public keys)

@@ -109,7 +109,7 @@ def run_playbook(tmp_path, collections_path):
         if diff:
             cmd.append('--diff')
         cmd += list(extra_args)
-        proc = subprocess.run(cmd, cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(cmd, cwd=str(tmp_path), env=env, capture_output=True, text=True, check=False, timeout=600)
         output = {}
         if callback == 'json':
             start = proc.stdout.find('{')
