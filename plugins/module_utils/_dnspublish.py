@@ -48,7 +48,8 @@ from ansible_collections.mailauth.dkim.plugins.module_utils._dnsclient import (
 TSIG_ALGORITHMS = ('hmac-sha256', 'hmac-sha384', 'hmac-sha512', 'hmac-sha224', 'hmac-sha1', 'hmac-md5')
 
 _RCODE_HINTS = {
-    'REFUSED': 'the server does not allow key %(key)s to update this zone (check allow-update/update-policy)',
+    'REFUSED': 'the server does not allow key %(key)s to change these records (check its allow-update or '
+               'update-policy for these names and types)',
     'NOTAUTH': 'the server is not authoritative for the zone or did not accept key %(key)s',
     'NOTZONE': 'a record name is outside the zone',
     'SERVFAIL': 'the server failed to apply the update (see its log)',

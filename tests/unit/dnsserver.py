@@ -106,10 +106,11 @@ class DNSServer:
 
     ``zones`` maps an origin ("example.com.") to zone text in master-file format (relative names
     allowed, $TTL optional) or to a dns.zone.Zone. ``tsig_keys`` maps key names to base64 secrets;
-    ``tsig_algorithm`` is the algorithm those keys use.
+    ``tsig_algorithm`` is the algorithm those keys use. ``policy`` optionally maps a key name to the names
+    (and names below them) it may update, like BIND's update-policy; other updates get REFUSED.
     """
 
-    def __init__(self, zones, tsig_keys=None, tsig_algorithm="hmac-sha256"):
+    def __init__(self, zones, tsig_keys=None, tsig_algorithm="hmac-sha256", policy=None):
         self.zones = {}
         for origin, text in zones.items():
             if isinstance(text, dns.zone.Zone):
@@ -122,6 +123,9 @@ class DNSServer:
         for name, secret in (tsig_keys or {}).items():
             kname = dns.name.from_text(name)
             self.keyring[kname] = dns.tsig.Key(kname, secret, self.tsig_algorithm)
+        self.policy = None
+        if policy is not None:
+            self.policy = dict((dns.name.from_text(k), [dns.name.from_text(n) for n in v]) for k, v in policy.items())
         self.lock = threading.Lock()
         self.log = []
         self.port = None
@@ -298,6 +302,11 @@ class DNSServer:
                 if not rrset.name.is_subdomain(zone.origin):
                     response.set_rcode(dns.rcode.NOTZONE)
                     return response
+                if self.policy is not None:
+                    allowed = self.policy.get(msg.keyname, [])
+                    if not any(rrset.name.is_subdomain(name) for name in allowed):
+                        response.set_rcode(dns.rcode.REFUSED)
+                        return response
             self._apply_updates(zone, msg.update)
         return response
 

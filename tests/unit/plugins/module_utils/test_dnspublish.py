@@ -297,3 +297,15 @@ def test_large_answer_is_read_over_tcp_after_truncation(server):
     served = server.txt_strings('example.com.')
     assert len(served) == 9 and (SPF['value'].encode(),) in served
     assert run(server, records=[SPF])['changed'] is False
+
+
+def test_update_outside_the_keys_policy_is_refused():
+    with DNSServer(lab_zones(), {TSIG_NAME: TSIG_SECRET}, policy={TSIG_NAME: ['_domainkey.example.com.']}) as srv:
+        assert run(srv, records=[DKIM])['changed'] is True
+        with pytest.raises(DNSClientError) as err:
+            run(srv, records=[DMARC])
+        assert str(err.value) == (
+            "DNS server 127.0.0.1 port %d refused the update of zone example.com. (_dmarc.example.com. TXT): REFUSED: "
+            "the server does not allow key 'mail-update.' to change these records (check its allow-update or "
+            "update-policy for these names and types)" % srv.port)
+        assert srv.rrset('_dmarc.example.com.', 'TXT') is None
