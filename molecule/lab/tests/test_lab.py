@@ -161,8 +161,8 @@ def test_readiness_report_is_all_green(report):
     assert domain['ready'] is True
     checked = sorted((c['check'], c['subject']) for c in domain['checks'])
     # DKIM for both keys, SPF and forward-confirmed PTR for the IPv4 and the IPv6 sending address, DMARC.
-    assert [c for c, _ in checked] == ['dkim', 'dkim', 'dmarc', 'ptr', 'ptr', 'spf', 'spf']
-    assert {s for c, s in checked if c == 'ptr'} == MAIL_IPS
+    assert [pair[0] for pair in checked] == ['dkim', 'dkim', 'dmarc', 'ptr', 'ptr', 'spf', 'spf']
+    assert {subject for check, subject in checked if check == 'ptr'} == MAIL_IPS
 
 
 def test_message_was_routed_by_mx_lookup_from_mail(report):
