@@ -295,6 +295,10 @@ class KeyBackend(object):
         state = self.params['state']
         paths = {}
         names = {}
+        try:
+            _records.validate_ttl(self.params['ttl'])
+        except _records.RecordError as exc:
+            self.fail(str(exc))
         for item in items:
             where = item['where']
             path = item.get('path')

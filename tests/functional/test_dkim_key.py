@@ -289,6 +289,8 @@ BAD_INPUT = [
      'selector is required when state=present (key %(d)s/k)'),
     ('directory', '{path: "%(d)s/missing/k", domain: example.com, selector: mail}',
      'directory %(d)s/missing for key %(d)s/missing/k does not exist'),
+    ('ttl', '{path: "%(d)s/k", domain: example.com, selector: mail, ttl: -1}',
+     'ttl must be an integer between 0 and 2147483647, got -1'),
     ('path_and_keys', '{path: "%(d)s/k", keys: [{path: "%(d)s/j", domain: example.com, selector: mail}]}',
      'parameters are mutually exclusive: path|keys'),
     ('list_one_bad_item', '{keys: [{path: "%(d)s/a", domain: example.com, selector: a},'
