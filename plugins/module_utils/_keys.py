@@ -19,8 +19,10 @@ from __future__ import absolute_import, division, print_function
 
 import base64
 import binascii
+import grp
 import hashlib
 import os
+import pwd
 import re
 import tempfile
 import time
@@ -299,6 +301,7 @@ class KeyBackend(object):
             _records.validate_ttl(self.params['ttl'])
         except _records.RecordError as exc:
             self.fail(str(exc))
+        self.validate_owner()
         for item in items:
             where = item['where']
             path = item.get('path')
@@ -330,12 +333,29 @@ class KeyBackend(object):
             if os.path.isdir(path):
                 self.fail('%spath %s is a directory, not a key file' % (where, path))
 
+    def validate_owner(self):
+        """A missing user or group fails before any key is written, not halfway through a list."""
+        for option, lookup in (('owner', pwd.getpwnam), ('group', grp.getgrnam)):
+            name = self.params.get(option)
+            if name is None or str(name).isdigit():
+                continue
+            try:
+                lookup(name)
+            except KeyError:
+                self.fail('%s %r does not exist on this host' % (option, name))
+
     def inspect(self, item):
         """Decide what to do with one key; reads the existing file. Never writes."""
         path = item['path']
         force = self.params['force']
         if self.params['state'] == 'absent':
             item['action'] = 'remove' if os.path.lexists(path) else 'none'
+            if item['action'] == 'remove':
+                try:  # only for the diff; a file that is not a key is removed all the same
+                    with open(path, 'rb') as handle:
+                        item['existing'] = public_info(load_private_key(handle.read(), path))
+                except (IOError, OSError, KeyDataError):
+                    item['existing'] = {'type': 'unknown', 'size': 0, 'fingerprint': 'unknown'}
             return
         if not os.path.lexists(path):
             item['action'] = 'create'

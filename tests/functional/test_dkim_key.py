@@ -261,6 +261,8 @@ def test_state_absent(tmp_path, run_playbook):
 ''' % key
     check = run_playbook(absent, check=True).result('Remove')
     assert check['changed'] is True
+    diff = run_playbook(absent, check=True, diff=True, callback='default')
+    assert '-type: ed25519' in diff.stdout and '-fingerprint: ' in diff.stdout
     assert read(key) == pem
     removed = run_playbook(absent).result('Remove')
     assert removed['changed'] is True
@@ -291,6 +293,10 @@ BAD_INPUT = [
      'directory %(d)s/missing for key %(d)s/missing/k does not exist'),
     ('ttl', '{path: "%(d)s/k", domain: example.com, selector: mail, ttl: -1}',
      'ttl must be an integer between 0 and 2147483647, got -1'),
+    ('owner', '{path: "%(d)s/k", domain: example.com, selector: mail, owner: no-such-user-x}',
+     "owner 'no-such-user-x' does not exist on this host"),
+    ('group', '{keys: [{path: "%(d)s/a", domain: example.com, selector: a}], group: no-such-group-x}',
+     "group 'no-such-group-x' does not exist on this host"),
     ('path_and_keys', '{path: "%(d)s/k", keys: [{path: "%(d)s/j", domain: example.com, selector: mail}]}',
      'parameters are mutually exclusive: path|keys'),
     ('list_one_bad_item', '{keys: [{path: "%(d)s/a", domain: example.com, selector: a},'
