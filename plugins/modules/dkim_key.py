@@ -138,8 +138,9 @@ options:
 notes:
   - Key files are written atomically (a temporary file in the same directory, then a rename), with owner,
     group and mode set before the rename.
-  - Reading existing keys skips the expensive RSA consistency check, so thousands of existing keys are read
-    back in well under a second per thousand; generating RSA keys is the cost (about 50 ms per 2048-bit key).
+  - Reading existing keys skips the expensive RSA consistency check. One task over 2000 existing keys took about
+    4.3 s end to end on a 2-CPU machine (about 0.14 ms per key in the module, the rest Ansible's fixed cost and result
+    handling). Generating RSA keys is the cost (about 0.1 s per 2048-bit key, over 1 s per 4096-bit key).
 seealso:
   - module: mailauth.dkim.dns_records
   - name: RFC 6376 (DKIM)
