@@ -48,11 +48,9 @@ scripts/ensure-docker.sh
 step "Base image mailauth/molecule-debian:12 (built once, about a minute without a registry)"
 scripts/build-images.sh 12
 
-step "Creating the lab: network mailauth-lab (172.30.53.0/24, fd42:53::/64), containers lab-ns, lab-mx, lab-mail"
+step "Creating the lab (network mailauth-lab: 172.30.53.0/24, fd42:53::/64; containers lab-ns, lab-mx, lab-mail)"
+printf "           then preparing ns (BIND 9, TSIG key) and mx (Postfix, OpenDKIM, OpenDMARC, SPF policy service)\n"
 run create molecule create -s lab
-
-step "Preparing ns (BIND9, TSIG key) and mx (Postfix, OpenDKIM, OpenDMARC, SPF policy)"
-run prepare molecule prepare -s lab
 
 step "Configuring the sender with playbooks/site.yml: DKIM keys, OpenDKIM, Postfix, records published to ns"
 run converge molecule converge -s lab
@@ -72,9 +70,13 @@ domain = report['domain']
 ok_all = True
 
 
-def short(value, width=64):
-    """Shorten long key data in the middle so a record fits on one line."""
-    return value if len(value) <= width else value[:width - 22] + '...' + value[-19:]
+def short(value, width=68):
+    """Shorten the key data (p=) of a DKIM record in the middle so the record fits on one line."""
+    head, sep, key = value.partition('; p=')
+    if not value.startswith('v=DKIM1') or not sep or len(value) <= width:
+        return value
+    keep = max(width - len(head) - len(sep) - 3, 16)
+    return head + sep + key[:keep // 2] + '...' + key[-(keep - keep // 2):]
 
 
 print()
@@ -88,7 +90,7 @@ for record in report['dns']['records']:
     ok_all &= published
     value = (record.get('served') or [record['value']])[0] if published else record['value']
     print('  [%s] %s %s' % ('ok' if published else record['status'].upper(), record['fqdn'], record['type']))
-    print('         %s' % short(value, 68))
+    print('         %s' % short(value))
     if not published:
         print('         served: %s' % record.get('served'))
 
@@ -108,7 +110,7 @@ for verdict in message['verdicts']:
     method, result, props = verdict['method'], verdict['result'], verdict['properties']
     if method not in ('dkim', 'spf', 'dmarc'):
         continue
-    detail = ' '.join('%s=%s' % (k.split('.', 1)[1], v) for k, v in props.items()
+    detail = ' '.join('%s=%s' % (k, v) for k, v in props.items()
                       if k in ('header.d', 'header.s', 'header.a', 'smtp.mailfrom', 'header.from'))
     if verdict['comment'] and method != 'spf':
         detail += ' (%s)' % verdict['comment']
@@ -128,7 +130,7 @@ The lab keeps running. Look inside:
   docker exec lab-mx ls /home/inbox/Maildir/new        the delivered messages
   docker exec lab-mail journalctl -u postfix@- -u opendkim -u opendkim-ed25519
   dig @172.30.53.10 rsa2026._domainkey.lab.example TXT  (from this machine)
-  $REPORT                        the whole report as JSON
+  ${REPORT#"$ROOT"/}                      the whole report as JSON
 Send another message and check again:  scripts/demo.sh  (it reuses the running lab)
 Tear it down:  molecule destroy -s lab
 EOF
