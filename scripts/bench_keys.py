@@ -33,14 +33,15 @@ def collection_path(tmp):
     return base
 
 
-def run_playbook(tmp, collections, items, check=False):
+def run_playbook(tmp, collections, items, check=False, workers=0):
     items_file = os.path.join(tmp, 'items.json')
     with open(items_file, 'w') as handle:
         json.dump({'bench_keys': items}, handle)
     playbook = os.path.join(tmp, 'bench.yml')
     with open(playbook, 'w') as handle:
         handle.write('- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n'
-                     '    - mailauth.dkim.dkim_key:\n        keys: "{{ bench_keys }}"\n')
+                     '    - mailauth.dkim.dkim_key:\n        keys: "{{ bench_keys }}"\n'
+                     '        workers: %d\n' % workers)
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_COLLECTIONS_PATH=collections,
                ANSIBLE_STDOUT_CALLBACK='ansible.posix.json', ANSIBLE_LOCALHOST_WARNING='false',
                ANSIBLE_INVENTORY_UNPARSED_WARNING='false')
@@ -112,13 +113,14 @@ def main():
             elapsed, dummy = run_playbook(tmp, collections, items[:1], check=True)
             line('ansible-playbook, one task, 1 item (fixed overhead)', 1, elapsed)
 
-            newdir = os.path.join(tmp, 'new')
-            os.mkdir(newdir)
-            new = [{'path': os.path.join(newdir, 'n%05d.private' % i), 'domain': 'n%05d.example' % i,
-                    'selector': 'mail'} for i in range(args.create)]
-            elapsed, result = run_playbook(tmp, collections, new)
-            assert result['changed'] is True
-            line('ansible-playbook, one task, creating rsa 2048', len(new), elapsed)
+            for workers, label in ((1, 'workers: 1'), (0, 'workers: 0 = one per CPU')):
+                newdir = os.path.join(tmp, 'new%d' % workers)
+                os.mkdir(newdir)
+                new = [{'path': os.path.join(newdir, 'n%05d.private' % i), 'domain': 'n%05d.example' % i,
+                        'selector': 'mail'} for i in range(args.create)]
+                elapsed, result = run_playbook(tmp, collections, new, workers=workers)
+                assert result['changed'] is True
+                line('ansible-playbook, creating rsa 2048, %s' % label, len(new), elapsed)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

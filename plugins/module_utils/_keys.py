@@ -81,6 +81,34 @@ def generate_private_key(key_type='rsa', size=None):
     return rsa.generate_private_key(public_exponent=65537, key_size=size or DEFAULT_RSA_SIZE)
 
 
+def generate_pem(request):
+    """Generate one key and return its PEM bytes. ``request`` is (type, size); used by generate_many()."""
+    key_type, size = request
+    return private_key_to_pem(generate_private_key(key_type, size))
+
+
+def generate_many(requests, workers=1):
+    """PEM bytes for each (type, size) request, in order.
+
+    RSA generation is CPU-bound and holds the GIL, so with ``workers`` > 1 and enough RSA keys to be worth it,
+    the keys are made in forked worker processes on this host (the key bytes come back over a local pipe and
+    never leave the host). Where process pools are not available, it falls back to generating in-process.
+    """
+    requests = list(requests)
+    costly = sum(1 for key_type, dummy in requests if key_type != 'ed25519')
+    if workers > 1 and costly >= 4:
+        try:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+            from concurrent.futures.process import BrokenProcessPool
+            context = multiprocessing.get_context('fork')
+            with ProcessPoolExecutor(max_workers=min(workers, costly), mp_context=context) as pool:
+                return list(pool.map(generate_pem, requests))
+        except (ImportError, OSError, ValueError, NotImplementedError, BrokenProcessPool):
+            pass
+    return [generate_pem(request) for request in requests]
+
+
 def private_key_to_pem(key):
     """PEM bytes: PKCS#1 ('RSA PRIVATE KEY', as opendkim-genkey writes) for RSA, PKCS#8 for ed25519."""
     if isinstance(key, rsa.RSAPrivateKey):
@@ -302,6 +330,8 @@ class KeyBackend(object):
         except _records.RecordError as exc:
             self.fail(str(exc))
         self.validate_owner()
+        if self.params['workers'] < 0:
+            self.fail('workers must be 0 (one per CPU) or a positive number, got %d' % self.params['workers'])
         for item in items:
             where = item['where']
             path = item.get('path')
@@ -425,8 +455,8 @@ class KeyBackend(object):
             else:
                 if action == 'replace':
                     result['backup_file'] = self.backup(path)
-                key = generate_private_key(item['type'] or 'rsa', item['size'])
-                info = public_info(key)
+                pem = item.pop('pem')
+                info = public_info(load_private_key(pem, path))
                 args = self.file_args(path)
 
                 def prepare(tmp):
@@ -434,10 +464,10 @@ class KeyBackend(object):
                     module.set_fs_attributes_if_different(tmp_args, False)
 
                 try:
-                    write_atomic(path, private_key_to_pem(key), prepare)
+                    write_atomic(path, pem, prepare)
                 except (IOError, OSError) as exc:
                     self.fail('cannot write key %s: %s' % (path, getattr(exc, 'strerror', None) or exc))
-                del key
+                del pem
             self.add_diff(path, self.describe(item, item.get('existing')), self.describe(item, info, pending=info is None))
         if os.path.lexists(path) or not module.check_mode:
             changed = module.set_fs_attributes_if_different(self.file_args(path), changed)
@@ -507,6 +537,13 @@ class KeyBackend(object):
         self.validate(items)
         for item in items:
             self.inspect(item)
+        if not self.module.check_mode:
+            # Every new key is generated before any file is written.
+            todo = [item for item in items if item['action'] in ('create', 'replace')]
+            workers = self.params['workers'] or os.cpu_count() or 1
+            pems = generate_many([(item['type'] or 'rsa', item['size']) for item in todo], workers)
+            for item, pem in zip(todo, pems):
+                item['pem'] = pem
         results = [self.apply(item) for item in items]
         mismatched = [r for r in results if r.get('mismatch') and r.get('status') == 'kept']
         for r in mismatched[:10]:

@@ -131,6 +131,14 @@ options:
       testing:
         description: Add C(t=y) to the record.
         type: bool
+  workers:
+    description:
+      - How many processes may generate RSA keys at the same time when 4 or more RSA keys are to be created in
+        one call (first run of the O(keys) form). V(0) means one per CPU of the managed host; V(1) generates in
+        the module's own process.
+      - All new keys are generated before any file is written. Key bytes stay on the managed host.
+    type: int
+    default: 0
   mode:
     description:
       - Permissions of the key file. Defaults to V('0600'); OpenDKIM refuses keys that other users can read.
@@ -352,6 +360,7 @@ def main():
             force=dict(type='bool', default=False),
             backup=dict(type='bool', default=False),
             keys=dict(type='list', elements='dict', options=item_spec, no_log=False),
+            workers=dict(type='int', default=0),
         ),
         mutually_exclusive=[('path', 'keys')],
         required_one_of=[('path', 'keys')],

@@ -167,6 +167,26 @@ def test_list_form_many_keys_one_task(tmp_path, run_playbook):
     assert dict((n, read(tmp_path / n)) for n in contents) == contents
 
 
+def test_list_form_generates_in_worker_processes(tmp_path, run_playbook):
+    tasks = '''
+- name: Keys
+  mailauth.dkim.dkim_key:
+    size: 1024
+    workers: 2
+    keys:
+''' + ''.join('      - {path: %s/k%d, domain: d%d.example, selector: mail}\n' % (tmp_path, i, i) for i in range(6))
+    first = run_playbook(tasks)
+    keys = first.result('Keys')['keys']
+    assert [k['status'] for k in keys] == ['created'] * 6
+    for k in keys:
+        assert public_of(read(k['path'])) == k['public_key']
+        assert mode(k['path']) == 0o600
+    assert len(set(k['public_key'] for k in keys)) == 6
+    again = run_playbook(tasks).result('Keys')
+    assert again['changed'] is False
+    assert [k['public_key'] for k in again['keys']] == [k['public_key'] for k in keys]
+
+
 def test_mismatch_is_reported_then_force_replaces_with_backup(tmp_path, run_playbook):
     key = tmp_path / 'k.private'
     small = '''
@@ -297,6 +317,8 @@ BAD_INPUT = [
      "owner 'no-such-user-x' does not exist on this host"),
     ('group', '{keys: [{path: "%(d)s/a", domain: example.com, selector: a}], group: no-such-group-x}',
      "group 'no-such-group-x' does not exist on this host"),
+    ('workers', '{keys: [{path: "%(d)s/a", domain: example.com, selector: a}], workers: -1}',
+     'workers must be 0 (one per CPU) or a positive number, got -1'),
     ('path_and_keys', '{path: "%(d)s/k", keys: [{path: "%(d)s/j", domain: example.com, selector: mail}]}',
      'parameters are mutually exclusive: path|keys'),
     ('list_one_bad_item', '{keys: [{path: "%(d)s/a", domain: example.com, selector: a},'

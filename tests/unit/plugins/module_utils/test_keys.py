@@ -210,3 +210,13 @@ def test_backup_name_is_unique(tmp_path):
     assert first == path + '.19700101T000000Z.bak'
     open(first, 'w').close()
     assert k.backup_name(path, now=0) == path + '.19700101T000000Z.2.bak'
+
+
+@pytest.mark.parametrize('workers', [1, 2])
+def test_generate_many_keeps_order_and_types(workers):
+    requests = [('rsa', 1024), ('ed25519', None), ('rsa', 1024), ('rsa', 1024), ('rsa', 1032), ('ed25519', None)]
+    pems = k.generate_many(requests, workers)
+    infos = [k.public_info(k.load_private_key(pem)) for pem in pems]
+    assert [(i['type'], i['size']) for i in infos] == [('rsa', 1024), ('ed25519', 256), ('rsa', 1024),
+                                                       ('rsa', 1024), ('rsa', 1032), ('ed25519', 256)]
+    assert len(set(i['public_key'] for i in infos)) == len(requests)
