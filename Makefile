@@ -9,7 +9,8 @@ export PATH := $(BIN):/usr/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_FORCE_COLOR ?= 0
 COLL_LINK := .build/collections/ansible_collections/mailauth/dkim
-SANITY_ROOT := .build/sanity/ansible_collections/mailauth/dkim
+SANITY_ROOT := $(or $(TMPDIR),/tmp)/mailauth-dkim-sanity/ansible_collections/mailauth/dkim
+# (outside any git checkout: inside one, ansible-test only tests files that git tracks there)
 MODULES := $(sort $(basename $(notdir $(wildcard plugins/modules/*.py))))
 SCENARIOS ?= default
 DOMAIN ?= example.com

@@ -74,10 +74,10 @@ def dnsfunc_for(records):
 
 def socket_spec(socket):
     """opendkim.conf socket -> testinfra socket URL."""
-    kind, _, rest = socket.partition(":")
+    kind, rest = socket.split(":", 1)
     if kind == "local":
         return "unix://" + rest
-    port, _, address = rest.partition("@")
+    port, address = (rest.split("@", 1) + [""])[:2]
     if address in ("", "localhost"):
         address = "127.0.0.1"
     return "tcp://%s:%s" % (address, port)
