@@ -12,13 +12,13 @@ COLL_LINK := .build/collections/ansible_collections/mailauth/dkim
 SANITY_ROOT := $(or $(TMPDIR),/tmp)/mailauth-dkim-sanity/ansible_collections/mailauth/dkim
 # (outside any git checkout: inside one, ansible-test only tests files that git tracks there)
 MODULES := $(sort $(basename $(notdir $(wildcard plugins/modules/*.py))))
-SCENARIOS ?= default
+SCENARIOS ?= default lab
 DOMAIN ?= example.com
 
 .PHONY: help venv collection demo records test units sanity lint build docs images docker molecule clean
 
 help:
-	@echo "make demo     - the main job (see README)"
+	@echo "make demo     - the main job: a three-host mail lab that proves DKIM, SPF and DMARC pass (see README)"
 	@echo "make records DOMAIN=example.com - generate keys locally and print the DNS records to publish"
 	@echo "make test     - every test: units, sanity, lint, build, docs, molecule"
 	@echo "make units | sanity | lint | build | docs | molecule - one part of the tests"
@@ -40,7 +40,8 @@ collection: venv $(COLL_LINK)
 records: collection
 	ansible-playbook playbooks/dns_records.yml -e dkim_domain=$(DOMAIN)
 
-demo: records
+demo: collection docker
+	scripts/demo.sh
 
 test: units sanity lint build docs molecule
 	@echo "make test: all checks passed"
