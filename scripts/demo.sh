@@ -129,7 +129,7 @@ The lab keeps running. Look inside:
   docker exec -it lab-mx bash           (or: molecule login -s lab -h lab-mx)
   docker exec lab-mx ls /home/inbox/Maildir/new        the delivered messages
   docker exec lab-mail journalctl -u postfix@- -u opendkim -u opendkim-ed25519
-  dig @172.30.53.10 rsa2026._domainkey.lab.example TXT  (from this machine)
+  docker exec lab-mx dig rsa2026._domainkey.lab.example TXT   (mx resolves through ns)
   ${REPORT#"$ROOT"/}                      the whole report as JSON
 Send another message and check again:  scripts/demo.sh  (it reuses the running lab)
 Tear it down:  molecule destroy -s lab
