@@ -53,9 +53,8 @@ def collections_path(tmp_path_factory):
     return str(base)
 
 
-@pytest.fixture(scope='session')
-def ansible_env(collections_path):
-    """(path of ansible-playbook, environment) for tests that run it themselves."""
+def playbook_env(collections_path, callback='ansible.posix.json'):
+    """Environment for running ansible-playbook on this checkout's collection, quietly and without colour."""
     env = dict(os.environ)
     env.update({
         'PATH': BIN + os.pathsep + env.get('PATH', ''),
@@ -65,9 +64,15 @@ def ansible_env(collections_path):
         'ANSIBLE_INVENTORY_UNPARSED_WARNING': 'false',
         'ANSIBLE_NOCOLOR': '1',
         'ANSIBLE_RETRY_FILES_ENABLED': 'false',
-        'ANSIBLE_STDOUT_CALLBACK': 'ansible.posix.json',
+        'ANSIBLE_STDOUT_CALLBACK': callback,
     })
-    return os.path.join(BIN, 'ansible-playbook'), env
+    return env
+
+
+@pytest.fixture(scope='session')
+def ansible_env(collections_path):
+    """(path of ansible-playbook, environment) for tests that run it themselves."""
+    return os.path.join(BIN, 'ansible-playbook'), playbook_env(collections_path)
 
 
 @pytest.fixture(scope='session')
@@ -88,20 +93,8 @@ def run_playbook(tmp_path, collections_path):
             '  connection: local\n'
             '  gather_facts: false\n'
             '  tasks:\n' + body + '\n')
-        env = dict(os.environ)
-        env.update({
-            'PATH': BIN + os.pathsep + env.get('PATH', ''),
-            'ANSIBLE_CONFIG': os.path.join(ROOT, 'ansible.cfg'),
-            'ANSIBLE_COLLECTIONS_PATH': collections_path,
-            'ANSIBLE_LOCALHOST_WARNING': 'false',
-            'ANSIBLE_INVENTORY_UNPARSED_WARNING': 'false',
-            'ANSIBLE_NOCOLOR': '1',
-            'ANSIBLE_RETRY_FILES_ENABLED': 'false',
-        })
-        if callback == 'json':
-            env['ANSIBLE_STDOUT_CALLBACK'] = 'ansible.posix.json'
-        else:
-            env['ANSIBLE_STDOUT_CALLBACK'] = 'ansible.builtin.default'
+        env = playbook_env(collections_path,
+                           'ansible.posix.json' if callback == 'json' else 'ansible.builtin.default')
         cmd = [os.path.join(BIN, 'ansible-playbook'), '-i', 'localhost,',
                '-e', 'ansible_python_interpreter=%s' % sys.executable, str(playbook)]
         if check:
