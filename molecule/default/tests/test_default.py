@@ -209,6 +209,32 @@ def test_unlisted_domain_is_not_signed(host, how):
     assert email.message_from_bytes(raw).get_all("DKIM-Signature") is None
 
 
+def run_converge(*args):
+    """Run converge.yml from the controller against the Molecule inventory, as a user would; return the result."""
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "ansible.cfg"),
+               ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
+    return subprocess.run(
+        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+         os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")] + list(args),
+        env=env, capture_output=True, text=True, timeout=600, check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def check_run():
+    """converge.yml again in check mode with diff on the converged hosts."""
+    return run_converge("--check", "--diff")
+
+
+def test_check_mode_on_converged_host_reports_no_change(host, check_run):
+    name = host.backend.get_hostname()
+    assert check_run.returncode == 0, check_run.stdout[-3000:]
+    recap = [line for line in check_run.stdout.splitlines() if line.startswith(name + " ") and "changed=" in line]
+    assert recap and " changed=0 " in recap[-1], recap or check_run.stdout[-3000:]
+    # --diff shows no key material.
+    assert "PRIVATE KEY" not in check_run.stdout
+
+
 @pytest.fixture(scope="session")
 def broken_run():
     """Run converge.yml again on every host with a setting OpenDKIM rejects; return its output and the state before.
@@ -219,14 +245,8 @@ def broken_run():
     hosts = {name: testinfra.get_host("ansible://" + name, ansible_inventory=os.environ["MOLECULE_INVENTORY_FILE"])
              for name in testinfra_hosts}
     before = {name: state_of(h) for name, h in hosts.items()}
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "ansible.cfg"),
-               ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
-    result = subprocess.run(
-        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
-         os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml"),
-         "-e", json.dumps({"opendkim_extra_config": {"Canonicalization": "bogus"}, "opendkim_print_records": False})],
-        env=env, capture_output=True, text=True, timeout=600, check=False,
-    )
+    result = run_converge(
+        "-e", json.dumps({"opendkim_extra_config": {"Canonicalization": "bogus"}, "opendkim_print_records": False}))
     return result, before
 
 
