@@ -15,10 +15,11 @@ MODULES := $(sort $(basename $(notdir $(wildcard plugins/modules/*.py))))
 SCENARIOS ?= default lab
 DOMAIN ?= example.com
 
-.PHONY: help venv collection demo records test units sanity lint build docs images docker molecule clean
+.PHONY: help venv collection demo demo-down records test units sanity lint build docs images docker molecule clean
 
 help:
 	@echo "make demo     - the main job: a three-host mail lab that proves DKIM, SPF and DMARC pass (see README)"
+	@echo "make demo-down - tear the lab down"
 	@echo "make records DOMAIN=example.com - generate keys locally and print the DNS records to publish"
 	@echo "make test     - every test: units, sanity, lint, build, docs, molecule"
 	@echo "make units | sanity | lint | build | docs | molecule - one part of the tests"
@@ -42,6 +43,9 @@ records: collection
 
 demo: collection docker
 	scripts/demo.sh
+
+demo-down: collection
+	molecule destroy -s lab
 
 test: units sanity lint build docs molecule
 	@echo "make test: all checks passed"

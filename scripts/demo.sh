@@ -132,6 +132,6 @@ The lab keeps running. Look inside:
   docker exec lab-mx dig rsa2026._domainkey.lab.example TXT   (mx resolves through ns)
   ${REPORT#"$ROOT"/}                      the whole report as JSON
 Send another message and check again:  scripts/demo.sh  (it reuses the running lab)
-Tear it down:  molecule destroy -s lab
+Tear it down:  make demo-down   (= molecule destroy -s lab)
 EOF
 exit $status
