@@ -24,7 +24,7 @@ PLAY = """- name: Role input validation
 """
 
 # The role's input checks (meta/argument_specs.yml and tasks/validate.yml).
-CHECK_TASKS = ('Validating arguments against arg spec', 'Normalise the key list', 'Check ')
+CHECK_TASKS = ('Validating arguments against arg spec', 'Normalise the key list', 'Collect each domain', 'Check ')
 
 BAD_INPUT = [
     ('key_size_small', {'opendkim_domains': [{'name': 'example.com', 'key_size': 512}]},
