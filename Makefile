@@ -11,18 +11,32 @@ export ANSIBLE_FORCE_COLOR ?= 0
 COLL_LINK := .build/collections/ansible_collections/mailauth/dkim
 SANITY_ROOT := $(or $(TMPDIR),/tmp)/mailauth-dkim-sanity/ansible_collections/mailauth/dkim
 # (outside any git checkout: inside one, ansible-test only tests files that git tracks there)
-MODULES := $(sort $(basename $(notdir $(wildcard plugins/modules/*.py))))
-SCENARIOS ?= default lab
+# The ansible-core matrix: the host's .venv runs 2.19 (Python 3.11); every release in CORES runs in a Debian 13
+# controller container (Python 3.13) as an unprivileged user (scripts/controller.sh). NEWEST_CORE is the last one.
+CORES ?= 2.20 2.21
+NEWEST_CORE := $(lastword $(CORES))
+CORE ?= $(NEWEST_CORE)
+# Molecule scenarios run with the host's ansible-core (SCENARIOS) and with the newest core (NEWEST_SCENARIOS).
+SCENARIOS ?= lab
+NEWEST_SCENARIOS ?= default
 DOMAIN ?= example.com
+# `make test`, one leg after the other, each timed (scripts/legs.sh).
+TEST_LEGS := units sanity lint docs release-checks $(foreach c,$(CORES),"core CORE=$(c)") "site CORE=$(NEWEST_CORE)" molecule
 
-.PHONY: help venv collection demo demo-down records test units sanity lint build docs images docker molecule clean
+.PHONY: help venv collection demo demo-down records test units sanity lint build docs images docker molecule \
+	matrix core site molecule-core release-checks clean
 
 help:
 	@echo "make demo     - the main job: a three-host mail lab that proves DKIM, SPF and DMARC pass (see README)"
 	@echo "make demo-down - tear the lab down"
 	@echo "make records DOMAIN=example.com - generate keys locally and print the DNS records to publish"
-	@echo "make test     - every test: units, sanity, lint, build, docs, molecule"
-	@echo "make units | sanity | lint | build | docs | molecule - one part of the tests"
+	@echo "make test     - every test, each leg timed: units, sanity, lint, docs, release-checks, the ansible-core"
+	@echo "                matrix ($(CORES) in a Debian 13 controller), site, molecule"
+	@echo "make units | sanity | lint | build | docs | release-checks | molecule - one part (ansible-core 2.19, host)"
+	@echo "make core CORE=2.20  - one controller leg: install from the tarball, ansible-doc, sanity, unit tests"
+	@echo "make matrix          - make core for every CORE in CORES ($(CORES))"
+	@echo "make site CORE=2.21  - the installed tarball runs playbooks/site.yml over SSH with become"
+	@echo "make molecule-core CORE=2.21 - Molecule $(NEWEST_SCENARIOS) with that core as the controller"
 
 $(BIN)/.stamp: requirements.txt requirements-test.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,7 +61,8 @@ demo: collection docker
 demo-down: collection
 	molecule destroy -s lab
 
-test: units sanity lint build docs molecule
+test: venv
+	@scripts/legs.sh $(TEST_LEGS)
 	@echo "make test: all checks passed"
 
 units: collection
@@ -63,12 +78,9 @@ build: venv
 	mkdir -p .build/dist
 	ansible-galaxy collection build --force --output-path .build/dist .
 
-docs: collection
-	@for m in $(MODULES); do \
-	  echo ">> ansible-doc mailauth.dkim.$$m"; \
-	  ansible-doc mailauth.dkim.$$m > .build/doc-$$m.txt; \
-	  grep -q "mailauth.dkim.$$m" .build/doc-$$m.txt; \
-	done
+# The tarball installed as a user installs it, then ansible-doc of every module and of the role.
+docs: venv
+	scripts/install-check.sh
 
 docker:
 	scripts/ensure-docker.sh
@@ -78,9 +90,29 @@ images: docker
 
 molecule: collection images
 	@for s in $(SCENARIOS); do \
-	  echo ">> molecule test -s $$s"; \
+	  echo ">> molecule test -s $$s (ansible-core 2.19, host)"; \
 	  molecule test -s $$s; \
 	done
+	@for s in $(NEWEST_SCENARIOS); do \
+	  scripts/controller.sh molecule $(NEWEST_CORE) $$s; \
+	done
+
+molecule-core: docker
+	@for s in $(NEWEST_SCENARIOS); do scripts/controller.sh molecule $(CORE) $$s; done
+
+core: docker
+	scripts/controller.sh leg $(CORE)
+
+matrix: docker
+	@scripts/legs.sh $(foreach c,$(CORES),"core CORE=$(c)")
+
+site: docker
+	scripts/controller.sh site $(CORE)
+
+release-checks: venv
+	scripts/release-checks.sh
+	scripts/ee-check.sh
+	scripts/actionlint.sh
 
 clean:
 	rm -rf .build tests/output

@@ -107,7 +107,7 @@ def main():
         if not args.no_playbook:
             for check in (True, False):
                 elapsed, result = run_playbook(tmp, collections, items, check=check)
-                assert result['changed'] is False and len(result['keys']) == len(items)
+                assert result['changed'] is False and len(result['key_results']) == len(items)
                 line('ansible-playbook, one task, keys: [%d items]%s' % (len(items), ' --check' if check else ''),
                      len(items), elapsed)
             elapsed, dummy = run_playbook(tmp, collections, items[:1], check=True)

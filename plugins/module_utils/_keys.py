@@ -554,7 +554,7 @@ class KeyBackend(object):
                              % (len(mismatched) - 10))
         out = {'changed': any(r['changed'] for r in results)}
         if self.params['keys'] is not None:
-            out['keys'] = results
+            out['key_results'] = results
         else:
             # AnsibleModule.exit_json() would add file facts (size, mode, state...) over ours for a 'path' key.
             single = dict(results[0])

@@ -313,9 +313,11 @@ record:
       description: V(rsa) or V(ed25519).
       type: str
       sample: rsa
-keys:
-  description: One result per item of O(keys), in order, each with the keys of the single form
-    (with C(path) instead of C(filename)).
+key_results:
+  description:
+    - One result per item of O(keys), in order, each with the keys of the single form
+      (with C(path) instead of C(filename)).
+    - Named C(keys) before version 0.2.0, which Jinja's dot notation cannot reach (C(result.keys) is the dict method).
   returned: list form
   type: list
   elements: dict

@@ -76,7 +76,7 @@ options:
     description:
       - DKIM records exactly as M(mailauth.dkim.dkim_key) returns them (its RV(mailauth.dkim.dkim_key#module:record),
         or the C(record) of each item of its C(keys) result), for example
-        C({{ keys_result['keys'] | map(attribute='record') | list }}).
+        C({{ keys_result.key_results | map(attribute='record') | list }}).
       - Each must be for O(domain). V(null) items (keys that would only be created, in check mode) are skipped
         with a warning. Published after the O(dkim) entries.
     type: list
@@ -224,7 +224,7 @@ EXAMPLES = r'''
 - name: Many keys made in one dkim_key call, published without reshaping
   mailauth.dkim.dns_records:
     domain: example.com
-    dkim_records: "{{ dkim_many['keys'] | map(attribute='record') | list }}"
+    dkim_records: "{{ dkim_many.key_results | map(attribute='record') | list }}"
   delegate_to: localhost
 
 - name: Print what to publish

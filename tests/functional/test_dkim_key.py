@@ -6,6 +6,7 @@
 from __future__ import absolute_import, division, print_function
 
 import base64
+import grp
 import json
 import os
 import subprocess
@@ -144,11 +145,11 @@ def test_list_form_many_keys_one_task(tmp_path, run_playbook):
 ''' % {'d': tmp_path}
     check = run_playbook(tasks, check=True)
     assert check.result('Keys')['changed'] is True
-    assert [k['status'] for k in check.result('Keys')['keys']] == ['created'] * 3
+    assert [k['status'] for k in check.result('Keys')['key_results']] == ['created'] * 3
     assert not any(n.endswith('.private') for n in os.listdir(str(tmp_path)))
 
     apply = run_playbook(tasks)
-    keys = apply.result('Keys')['keys']
+    keys = apply.result('Keys')['key_results']
     assert [(k['path'], k['type'], k['size'], k['changed']) for k in keys] == [
         (str(tmp_path / 'a.private'), 'rsa', 1024, True),
         (str(tmp_path / 'b.private'), 'ed25519', 256, True),
@@ -163,7 +164,7 @@ def test_list_form_many_keys_one_task(tmp_path, run_playbook):
     assert again.result('Keys')['changed'] is False
     final = run_playbook(tasks)
     assert final.result('Keys')['changed'] is False
-    assert [k['public_key'] for k in final.result('Keys')['keys']] == [k['public_key'] for k in keys]
+    assert [k['public_key'] for k in final.result('Keys')['key_results']] == [k['public_key'] for k in keys]
     assert dict((n, read(tmp_path / n)) for n in contents) == contents
 
 
@@ -176,7 +177,7 @@ def test_list_form_generates_in_worker_processes(tmp_path, run_playbook):
     keys:
 ''' + ''.join('      - {path: %s/k%d, domain: d%d.example, selector: mail}\n' % (tmp_path, i, i) for i in range(6))
     first = run_playbook(tasks)
-    keys = first.result('Keys')['keys']
+    keys = first.result('Keys')['key_results']
     assert [k['status'] for k in keys] == ['created'] * 6
     for k in keys:
         assert public_of(read(k['path'])) == k['public_key']
@@ -184,7 +185,7 @@ def test_list_form_generates_in_worker_processes(tmp_path, run_playbook):
     assert len(set(k['public_key'] for k in keys)) == 6
     again = run_playbook(tasks).result('Keys')
     assert again['changed'] is False
-    assert [k['public_key'] for k in again['keys']] == [k['public_key'] for k in keys]
+    assert [k['public_key'] for k in again['key_results']] == [k['public_key'] for k in keys]
 
 
 def test_mismatch_is_reported_then_force_replaces_with_backup(tmp_path, run_playbook):
@@ -253,16 +254,19 @@ def test_unreadable_existing_file_is_left_alone_unless_forced(tmp_path, run_play
 
 def test_mode_owner_and_existing_key_permissions(tmp_path, run_playbook):
     key = tmp_path / 'k.private'
+    # The group of the user running the tests (root in CI on the host, `ansible` in the controller containers).
+    group = grp.getgrgid(os.getgid()).gr_name
     tasks = '''
 - name: Key
-  mailauth.dkim.dkim_key: {path: %s, domain: example.com, selector: mail, mode: '0640', group: root}
-''' % key
+  mailauth.dkim.dkim_key: {path: %s, domain: example.com, selector: mail, mode: '0640', group: %s}
+''' % (key, group)
     run_playbook(tasks)
     assert mode(key) == 0o640
+    assert grp.getgrgid(os.stat(str(key)).st_gid).gr_name == group
     pem = read(key)
     os.chmod(str(key), 0o644)
     # default mode is 0600 and it is applied to an existing key too, without touching its content
-    fixed = run_playbook(tasks.replace(", mode: '0640', group: root", '')).result('Key')
+    fixed = run_playbook(tasks.replace(", mode: '0640', group: %s" % group, '')).result('Key')
     assert fixed['changed'] is True and fixed['status'] == 'kept'
     assert mode(key) == 0o600
     assert read(key) == pem

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# The ansible-core controller matrix: each core runs in a Debian 13 container (Python 3.13 from Debian's archive),
+# as the unprivileged user `ansible` (no sudo), on a copy of this checkout.
+#
+#   scripts/controller.sh image CORE          build mailauth/controller:CORE (tests/controller/Containerfile)
+#   scripts/controller.sh leg CORE            install from the built tarball (no warning), ansible-doc of every
+#                                             module and of the role, ansible-test sanity, unit + functional tests
+#   scripts/controller.sh molecule CORE [S]   `molecule test -s S` (default: default) with CORE as the controller
+#   scripts/controller.sh site CORE           the collection installed from its tarball runs playbooks/site.yml
+#                                             against a Debian 12 mail server over SSH with become (user deploy)
+#   scripts/controller.sh freeze CORE         rewrite tests/controller/constraints-CORE.txt from the image
+#   scripts/controller.sh shell CORE          an interactive shell in the controller
+#
+# CORE is 2.20 or 2.21 (tests/controller/requirements-CORE.txt). The image is built on the local
+# mailauth/molecule-debian:13 (scripts/build-images.sh: pulled where a registry answers, debootstrapped otherwise);
+# pip inside it trusts the host's CA bundle and uses the host's PIP_INDEX_URL if one is set.
+# Molecule talks to the host's Docker daemon through its socket, so its containers are siblings of the controller.
+set -euo pipefail
+DOCKER=${DOCKER:-/usr/bin/docker}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cmd=${1:?usage: $0 image|leg|molecule|freeze|shell CORE [scenario]}
+core=${2:?CORE missing (2.20 or 2.21)}
+[ -f "$root/tests/controller/requirements-$core.txt" ] \
+  || { echo "unknown ansible-core '$core': no tests/controller/requirements-$core.txt" >&2; exit 2; }
+image="mailauth/controller:$core"
+container="mailauth-controller-$core"
+coll='/home/ansible/ansible_collections/mailauth/dkim'
+
+ca_bundle() {
+  local f
+  for f in "${PIP_CERT:-}" "${SSL_CERT_FILE:-}" /etc/ssl/certs/ca-certificates.crt; do
+    [ -n "$f" ] && [ -s "$f" ] && { echo "$f"; return; }
+  done
+  python3 -c 'import ssl; print(ssl.get_default_verify_paths().openssl_cafile)'
+}
+
+build_image() {
+  "$root/scripts/build-images.sh" 13
+  local ctx
+  ctx=$(mktemp -d)
+  trap 'rm -rf "$ctx"' RETURN
+  cp "$root"/tests/controller/{Containerfile,"requirements-$core.txt","constraints-$core.txt"} "$ctx/"
+  cp "$(ca_bundle)" "$ctx/ca.crt"
+  echo ">> building $image (ansible-core $core on Debian 13; cached layers are reused)"
+  "$DOCKER" build -q -t "$image" --build-arg "CORE=$core" --build-arg "PIP_INDEX_URL=${PIP_INDEX_URL:-}" \
+    -f "$ctx/Containerfile" "$ctx" >/dev/null
+}
+
+start() {
+  # A fresh controller for each command; the checkout is mounted read-only and copied in, so nothing the
+  # container does (tests/output, __pycache__, venvs) lands in the working tree.
+  "$DOCKER" rm -f "$container" >/dev/null 2>&1 || true
+  local sock=/var/run/docker.sock
+  "$DOCKER" run -d --name "$container" --network host \
+    -v "$root:/src:ro" -v "$sock:$sock" --group-add "$(stat -c %g "$sock")" \
+    -v "mailauth-ansible-test-$core:/home/ansible/.ansible/test" \
+    -e "PIP_INDEX_URL=${PIP_INDEX_URL:-}" \
+    "$image" >/dev/null
+  trap '"$DOCKER" rm -f "$container" >/dev/null 2>&1 || true' EXIT
+  # The named volume is created owned by root; ansible-test writes its venvs and caches there.
+  "$DOCKER" exec -u root "$container" chown ansible: /home/ansible/.ansible /home/ansible/.ansible/test
+  "$DOCKER" exec -u ansible "$container" bash -c "mkdir -p $coll && rsync -a --delete --exclude /.venv --exclude /.build --exclude /.git \
+    --exclude /tests/output --exclude __pycache__ --exclude .pytest_cache --exclude '*.tar.gz' /src/ $coll/"
+}
+
+in_controller() {
+  "$DOCKER" exec -u ansible -w "$coll" "$container" bash -euo pipefail -c "$1"
+}
+
+step() {
+  # step NAME COMMAND: run COMMAND in the controller and print how long it took.
+  local name=$1 t0 rc=0
+  t0=$(date +%s)
+  echo ">> [ansible-core $core] $name"
+  in_controller "$2" || rc=$?
+  echo ">> [ansible-core $core] $name: $([ $rc -eq 0 ] && echo ok || echo FAILED) in $(( $(date +%s) - t0 )) s"
+  return $rc
+}
+
+leg() {
+  start
+  step "version" "ansible --version | sed -n 1,2p; python3 --version"
+  step "the collection installed from its tarball (no warning, no --force); ansible-doc of modules and role" \
+    "scripts/install-check.sh"
+  step "ansible-test sanity (tests/sanity/ignore-$core.txt)" \
+    "test ! -s tests/sanity/ignore-$core.txt && scripts/ansible-test-sanity.sh $coll"
+  step "unit and functional tests" "PYTHONPATH=/home/ansible pytest -q -p no:cacheprovider tests/unit tests/functional"
+}
+
+molecule_test() {
+  local scenario=${1:-default}
+  start
+  step "molecule test -s $scenario" "
+    mkdir -p .build/collections/ansible_collections/mailauth
+    ln -sfn $coll .build/collections/ansible_collections/mailauth/dkim
+    export ANSIBLE_CONFIG=$coll/ansible.cfg
+    ansible --version | head -n 1
+    molecule test -s $scenario"
+}
+
+managed_image() {
+  "$root/scripts/build-images.sh" 12
+  echo ">> building mailauth/managed-debian:12 (Postfix, sshd, user deploy with sudo)"
+  "$DOCKER" build -q -t mailauth/managed-debian:12 -f "$root/tests/controller/Managed.Containerfile" \
+    "$root/tests/controller" >/dev/null
+}
+
+site() {
+  # As a user on a fresh controller: the collection installed from its tarball, `ansible-playbook -i INVENTORY
+  # mailauth.dkim.site` (become: true in the play) against a mail server reached over SSH as `deploy` with sudo.
+  # Passes when both runs print no warning, the second changes nothing and a message sent on the host is signed.
+  local target=mailauth-site-mail ip
+  managed_image
+  "$DOCKER" rm -f "$target" >/dev/null 2>&1 || true
+  "$DOCKER" run -d --name "$target" --hostname mail.example.test --cap-add SYS_ADMIN \
+    --security-opt seccomp=unconfined --tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:ro \
+    mailauth/managed-debian:12 >/dev/null
+  start
+  trap '"$DOCKER" rm -f "$container" "$target" >/dev/null 2>&1 || true' EXIT
+  ip=$("$DOCKER" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$target")
+  in_controller "ssh-keygen -q -t ed25519 -N '' -f ~/.ssh/id_ed25519 <<<y >/dev/null"
+  in_controller "cat ~/.ssh/id_ed25519.pub" | "$DOCKER" exec -i "$target" \
+    sh -c 'cat > /home/deploy/.ssh/authorized_keys && chown deploy: /home/deploy/.ssh/authorized_keys'
+  step "wait for sshd on the mail server ($ip)" \
+    "for i in \$(seq 1 30); do ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new deploy@$ip true 2>/dev/null && exit 0; sleep 1; done; exit 1"
+  step "install the collection from its tarball" '
+    ansible-galaxy collection build --output-path ~/dist . >/dev/null
+    cd ~ && ansible-galaxy collection install ~/dist/mailauth-dkim-*.tar.gz'
+  "$DOCKER" exec -i -u ansible "$container" sh -c 'mkdir -p ~/site && cat > ~/site/hosts.yml' <<INVENTORY
+mail_servers:
+  hosts:
+    mail.example.test:
+      ansible_host: $ip
+      ansible_user: deploy
+  vars:
+    opendkim_domains:
+      - {name: example.test, selector: mail2026}
+      - {name: example.test, selector: ed2026, key_type: ed25519}
+    opendkim_zone_file: /home/ansible/site/example.test.zone
+INVENTORY
+  local run='cd ~/site && ansible-playbook -i hosts.yml mailauth.dkim.site >run.log 2>&1 || { tail -40 run.log; exit 1; }
+    if grep -E "\[(WARNING|DEPRECATION WARNING)\]" run.log; then echo "the run printed a warning" >&2; exit 1; fi
+    grep -A3 "PLAY RECAP" run.log'
+  step "ansible-playbook -i hosts.yml mailauth.dkim.site (non-root controller, SSH, become)" "$run"
+  step "the same again: nothing changes" "$run; grep -Eq 'changed=0 .*failed=0' run.log"
+  step "a message sent on the mail server is signed (RSA and Ed25519)" "
+    ssh deploy@$ip \"printf 'From: ops@example.test\\\\nTo: deploy@localhost\\\\nSubject: site\\\\n\\\\nsigned?\\\\n' | /usr/sbin/sendmail -t -f ops@example.test\"
+    for i in \$(seq 1 20); do ssh deploy@$ip 'cat /var/mail/deploy 2>/dev/null' > mbox; grep -q '^DKIM-Signature' mbox && break; sleep 1; done
+    grep -c '^DKIM-Signature:' mbox | grep -qx 2 || { cat mbox; echo 'expected two DKIM signatures' >&2; exit 1; }
+    grep -Eo '(a=(rsa|ed25519)-sha256|s=(mail|ed)2026)' mbox | sort | uniq -c
+    test -s ~/site/example.test.zone && grep -c _domainkey ~/site/example.test.zone"
+}
+
+case $cmd in
+  image) build_image ;;
+  leg) build_image; leg ;;
+  site) build_image; site ;;
+  molecule) build_image; molecule_test "${3:-default}" ;;
+  freeze)
+    build_image
+    { echo "# Full resolved set for tests/controller/requirements-$core.txt (scripts/controller.sh freeze $core)."
+      "$DOCKER" run --rm "$image" pip freeze --all | grep -v '^pip=='; } > "$root/tests/controller/constraints-$core.txt"
+    echo ">> wrote tests/controller/constraints-$core.txt" ;;
+  shell) build_image; start; "$DOCKER" exec -it -u ansible -w "$coll" "$container" bash ;;
+  *) echo "unknown command '$cmd'" >&2; exit 2 ;;
+esac
