@@ -24,6 +24,7 @@ core=${2:?CORE missing (2.20 or 2.21)}
   || { echo "unknown ansible-core '$core': no tests/controller/requirements-$core.txt" >&2; exit 2; }
 image="mailauth/controller:$core"
 container="mailauth-controller-$core"
+site_target=mailauth-site-mail
 coll='/home/ansible/ansible_collections/mailauth/dkim'
 
 ca_bundle() {
@@ -109,17 +110,17 @@ site() {
   # As a user on a fresh controller: the collection installed from its tarball, `ansible-playbook -i INVENTORY
   # mailauth.dkim.site` (become: true in the play) against a mail server reached over SSH as `deploy` with sudo.
   # Passes when both runs print no warning, the second changes nothing and a message sent on the host is signed.
-  local target=mailauth-site-mail ip
+  local ip
   managed_image
-  "$DOCKER" rm -f "$target" >/dev/null 2>&1 || true
-  "$DOCKER" run -d --name "$target" --hostname mail.example.test --cap-add SYS_ADMIN \
+  "$DOCKER" rm -f "$site_target" >/dev/null 2>&1 || true
+  "$DOCKER" run -d --name "$site_target" --hostname mail.example.test --cap-add SYS_ADMIN \
     --security-opt seccomp=unconfined --tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:ro \
     mailauth/managed-debian:12 >/dev/null
   start
-  trap '"$DOCKER" rm -f "$container" "$target" >/dev/null 2>&1 || true' EXIT
-  ip=$("$DOCKER" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$target")
+  trap '"$DOCKER" rm -f "$container" "$site_target" >/dev/null 2>&1 || true' EXIT
+  ip=$("$DOCKER" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$site_target")
   in_controller "ssh-keygen -q -t ed25519 -N '' -f ~/.ssh/id_ed25519 <<<y >/dev/null"
-  in_controller "cat ~/.ssh/id_ed25519.pub" | "$DOCKER" exec -i "$target" \
+  in_controller "cat ~/.ssh/id_ed25519.pub" | "$DOCKER" exec -i "$site_target" \
     sh -c 'cat > /home/deploy/.ssh/authorized_keys && chown deploy: /home/deploy/.ssh/authorized_keys'
   step "wait for sshd on the mail server ($ip)" \
     "for i in \$(seq 1 30); do ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new deploy@$ip true 2>/dev/null && exit 0; sleep 1; done; exit 1"
@@ -132,6 +133,7 @@ mail_servers:
     mail.example.test:
       ansible_host: $ip
       ansible_user: deploy
+      ansible_python_interpreter: /usr/bin/python3
   vars:
     opendkim_domains:
       - {name: example.test, selector: mail2026}

@@ -28,12 +28,17 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/mailauth-dkim-release.XXXXXX")
 current=""
 summary=()
 t_all=${EPOCHREALTIME//[!0-9]/}
+step_t0=$t_all
 
 finish() {
   local rc=$?
   rm -rf "$tmp"
   if [[ $rc -ne 0 ]]; then
-    echo "release-checks: FAILED${current:+ in step: $current} (exit $rc)" >&2
+    echo "release-checks: FAILED${current:+ in step: $current} (exit $rc, after $(elapsed "$t_all"))" >&2
+    if [[ -n $current ]]; then
+      summary+=("$(printf '  [%s] %-16s FAILED %6s' "${current%% *}" "${current#* }" "$(elapsed "$step_t0")")")
+    fi
+    printf '%s\n' "${summary[@]}" >&2
   fi
 }
 trap finish EXIT
@@ -52,16 +57,16 @@ elapsed() {
 step_no=0
 steps_total=5
 run_step() {
-  local name=$1 t0
+  local name=$1
   shift
   step_no=$((step_no + 1))
   current="$step_no/$steps_total $name"
   echo
   echo "==> [$current]"
-  t0=${EPOCHREALTIME//[!0-9]/}
+  step_t0=${EPOCHREALTIME//[!0-9]/}
   "$@"
-  summary+=("$(printf '  [%d/%d] %-16s ok  %8s' "$step_no" "$steps_total" "$name" "$(elapsed "$t0")")")
-  echo "<== [$current] ok ($(elapsed "$t0"))"
+  summary+=("$(printf '  [%d/%d] %-16s ok     %6s' "$step_no" "$steps_total" "$name" "$(elapsed "$step_t0")")")
+  echo "<== [$current] ok ($(elapsed "$step_t0"))"
   current=""
 }
 
