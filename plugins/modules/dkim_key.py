@@ -23,7 +23,7 @@ description:
 author:
   - mailauth.dkim contributors (@mailauth)
 requirements:
-  - cryptography >= 3.0 on the managed host
+  - cryptography >= 3.1 on the managed host
 extends_documentation_fragment:
   - ansible.builtin.files
 attributes:

@@ -30,7 +30,7 @@ description:
 author:
   - mailauth.dkim contributors (@mailauth)
 requirements:
-  - dnspython >= 2.0 (on the host that runs the module)
+  - dnspython >= 2.2 (on the host that runs the module)
 attributes:
   check_mode:
     support: full

@@ -24,8 +24,8 @@ description:
 author:
   - mailauth.dkim contributors (@mailauth)
 requirements:
-  - dnspython >= 2.0
-  - cryptography >= 3.0 (to check public keys)
+  - dnspython >= 2.2
+  - cryptography >= 3.1 (to check public keys)
 extends_documentation_fragment:
   - ansible.builtin.files
 attributes:
