@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 import json
 import re
 import subprocess
+import sys
 
 import pytest
 
@@ -25,6 +26,19 @@ PLAY = """- name: Role input validation
 
 # The role's input checks (meta/argument_specs.yml and tasks/validate.yml).
 CHECK_TASKS = ('Validating arguments against arg spec', 'Normalise the key list', 'Collect each domain', 'Check ')
+
+
+def run_role(tmp_path, ansible_env, extra_vars, **env_vars):
+    """Apply the role to localhost in check mode: (return code, output, names of the role's tasks that ran)."""
+    playbook, env = ansible_env
+    env = dict(env, ANSIBLE_STDOUT_CALLBACK='ansible.builtin.default', **env_vars)
+    play = tmp_path / 'play.yml'
+    play.write_text(PLAY)
+    proc = subprocess.run([playbook, '-i', 'localhost,', str(play), '--check', '-e', json.dumps(extra_vars)],
+                          env=env, capture_output=True, text=True, timeout=300, check=False)
+    out = proc.stdout + proc.stderr
+    tasks = re.findall(r'^TASK \[mailauth\.dkim\.opendkim : ([^\]]*)\]', out, re.MULTILINE)
+    return proc.returncode, out, tasks
 
 BAD_INPUT = [
     ('key_size_small', {'opendkim_domains': [{'name': 'example.com', 'key_size': 512}]},
@@ -55,17 +69,29 @@ BAD_INPUT = [
 
 @pytest.mark.parametrize('name, extra_vars, message', BAD_INPUT, ids=[case[0] for case in BAD_INPUT])
 def test_bad_input_fails_before_any_change(tmp_path, ansible_env, name, extra_vars, message):
-    playbook, env = ansible_env
-    env = dict(env, ANSIBLE_STDOUT_CALLBACK='ansible.builtin.default')
-    play = tmp_path / 'play.yml'
-    play.write_text(PLAY)
-    proc = subprocess.run([playbook, '-i', 'localhost,', str(play), '--check', '-e', json.dumps(extra_vars)],
-                          env=env, capture_output=True, text=True, timeout=300, check=False)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode != 0, out[-3000:]
+    rc, out, tasks = run_role(tmp_path, ansible_env, extra_vars)
+    assert rc != 0, out[-3000:]
     assert message in out, out[-3000:]
     # It stopped in the role's checks: every task that ran is a check; no installation, key or configuration
     # task was reached.
-    tasks = re.findall(r'^TASK \[mailauth\.dkim\.opendkim : ([^\]]*)\]', out, re.MULTILINE)
     assert tasks, out[-3000:]
+    assert all(task.startswith(CHECK_TASKS) for task in tasks), tasks
+
+
+@pytest.mark.parametrize('hidden', [['dns'], ['dns', 'cryptography']], ids=['dnspython', 'both'])
+def test_controller_python_without_dnspython(tmp_path, ansible_env, hidden):
+    # The controller's Python cannot import dnspython (and cryptography): a package of that name that fails to
+    # import stands first on its path, as if it were not installed.
+    fake = tmp_path / 'hide'
+    for name in hidden:
+        (fake / name).mkdir(parents=True)
+        (fake / name / '__init__.py').write_text('raise ImportError("hidden by the test")\n')
+    rc, out, tasks = run_role(tmp_path, ansible_env, {'opendkim_domains': [{'name': 'example.com'}]},
+                              PYTHONPATH=str(fake))
+    assert rc != 0, out[-3000:]
+    packages = ' '.join({'dns': 'dnspython', 'cryptography': 'cryptography'}[name] for name in hidden)
+    assert 'The Python that runs Ansible on the controller (%s, ansible_playbook_python) lacks' % sys.executable in out
+    assert '%s -m pip install %s' % (sys.executable, packages) in out, out[-3000:]
+    assert 'Nothing was changed on any host' in out
+    assert tasks[-1] == "Check that the controller's Python has dnspython and cryptography", tasks
     assert all(task.startswith(CHECK_TASKS) for task in tasks), tasks
