@@ -7,7 +7,8 @@
 #                                             module and of the role, ansible-test sanity, unit + functional tests
 #   scripts/controller.sh molecule CORE [S]   `molecule test -s S` (default: default) with CORE as the controller
 #   scripts/controller.sh site CORE           the collection installed from its tarball runs playbooks/site.yml
-#                                             against a Debian 12 mail server over SSH with become (user deploy)
+#                                             against a Debian 12 mail server over SSH with become (user deploy),
+#                                             then on another one with connection: local (the ansible-pull pattern)
 #   scripts/controller.sh freeze CORE         rewrite tests/controller/constraints-CORE.txt from the image
 #   scripts/controller.sh shell CORE          an interactive shell in the controller
 #
@@ -25,6 +26,7 @@ core=${2:?CORE missing (2.20 or 2.21)}
 image="mailauth/controller:$core"
 container="mailauth-controller-$core"
 site_target=mailauth-site-mail
+pull_target=mailauth-site-local
 coll='/home/ansible/ansible_collections/mailauth/dkim'
 
 ca_bundle() {
@@ -106,6 +108,69 @@ managed_image() {
     "$root/tests/controller" >/dev/null
 }
 
+# Run on a mail server as `deploy`: send a message to deploy's local mailbox and require an RSA and an Ed25519
+# DKIM signature on it (example.test, selectors mail2026 and ed2026).
+# shellcheck disable=SC2016 # expanded on the mail server
+signed_check='
+printf "From: ops@example.test\nTo: deploy@localhost\nSubject: signed?\n\nhello\n" | /usr/sbin/sendmail -t -f ops@example.test
+for i in $(seq 1 20); do grep -q "^DKIM-Signature" /var/mail/deploy 2>/dev/null && break; sleep 1; done
+grep -Eo "(a=(rsa|ed25519)-sha256|s=(mail|ed)2026)" /var/mail/deploy | sort | uniq -c
+test "$(grep -c "^DKIM-Signature:" /var/mail/deploy)" = 2 || { cat /var/mail/deploy; echo "expected two DKIM signatures" >&2; exit 1; }'
+
+pull() {
+  # The ansible-pull pattern (and image provisioning in CI): the mail server runs the role on itself with
+  # `connection: local`, so "the controller" and the host are one machine. `deploy` installs ansible-core in a venv
+  # (the host's pinned 2.19, the newest for Debian 12's Python 3.11) and the collection from the same tarball, then
+  # runs mailauth.dkim.site with become: true through sudo. Same checks as over SSH.
+  local target=$pull_target t0 dist
+  "$DOCKER" rm -f "$target" >/dev/null 2>&1 || true
+  "$DOCKER" run -d --name "$target" --hostname mail.example.test --cap-add SYS_ADMIN \
+    --security-opt seccomp=unconfined --tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:ro \
+    mailauth/managed-debian:12 >/dev/null
+  dist=$(mktemp -d)
+  "$DOCKER" cp "$container:/home/ansible/dist/." "$dist/"
+  "$DOCKER" exec "$target" mkdir -p /opt/dist
+  "$DOCKER" cp "$dist/." "$target:/opt/dist/"
+  rm -rf "$dist"
+  "$DOCKER" cp "$(ca_bundle)" "$target:/etc/ssl/certs/ca-certificates.crt"
+  "$DOCKER" cp "$root/constraints.txt" "$target:/opt/dist/constraints.txt"
+  on_pull() {
+    local name=$1 rc=0
+    t0=$(date +%s)
+    echo ">> [connection: local on the mail server] $name"
+    "$DOCKER" exec -i -u deploy -w /home/deploy -e PIP_INDEX_URL="${PIP_INDEX_URL:-}" "$target" bash -euo pipefail -s || rc=$?
+    echo ">> [connection: local on the mail server] $name: $([ $rc -eq 0 ] && echo ok || echo FAILED) in $(( $(date +%s) - t0 )) s"
+    return $rc
+  }
+  on_pull "ansible-core and the collection from its tarball, in deploy's venv" <<'SNIPPET'
+python3 -m venv ~/ansible
+~/ansible/bin/pip install -q --cert /etc/ssl/certs/ca-certificates.crt -c /opt/dist/constraints.txt ansible-core dnspython cryptography
+~/ansible/bin/ansible --version | sed -n 1p
+~/ansible/bin/ansible-galaxy collection install /opt/dist/mailauth-dkim-*.tar.gz
+mkdir -p ~/site
+cat > ~/site/hosts.yml <<INVENTORY
+mail_servers:
+  hosts:
+    localhost:
+      ansible_connection: local
+      ansible_python_interpreter: /usr/bin/python3
+  vars:
+    opendkim_domains:
+      - {name: example.test, selector: mail2026}
+      - {name: example.test, selector: ed2026, key_type: ed25519}
+    opendkim_zone_file: /home/deploy/site/example.test.zone
+INVENTORY
+SNIPPET
+  local run='cd ~/site && ~/ansible/bin/ansible-playbook -i hosts.yml mailauth.dkim.site >run.log 2>&1 || { tail -40 run.log; exit 1; }
+if grep -E "\[(WARNING|DEPRECATION WARNING)\]" run.log; then echo "the run printed a warning" >&2; exit 1; fi
+grep -A2 "PLAY RECAP" run.log'
+  on_pull "ansible-playbook -i hosts.yml mailauth.dkim.site (connection: local, become through sudo)" <<<"$run"
+  on_pull "the same again: nothing changes" <<<"$run
+grep -Eq 'changed=0 .*failed=0' run.log"
+  on_pull "a message sent on the mail server is signed (RSA and Ed25519)" <<<"$signed_check
+test -s ~/site/example.test.zone"
+}
+
 site() {
   # As a user on a fresh controller: the collection installed from its tarball, `ansible-playbook -i INVENTORY
   # mailauth.dkim.site` (become: true in the play) against a mail server reached over SSH as `deploy` with sudo.
@@ -117,7 +182,7 @@ site() {
     --security-opt seccomp=unconfined --tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:ro \
     mailauth/managed-debian:12 >/dev/null
   start
-  trap '"$DOCKER" rm -f "$container" "$site_target" >/dev/null 2>&1 || true' EXIT
+  trap '"$DOCKER" rm -f "$container" "$site_target" "$pull_target" >/dev/null 2>&1 || true' EXIT
   ip=$("$DOCKER" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$site_target")
   in_controller "ssh-keygen -q -t ed25519 -N '' -f ~/.ssh/id_ed25519 <<<y >/dev/null"
   in_controller "cat ~/.ssh/id_ed25519.pub" | "$DOCKER" exec -i "$site_target" \
@@ -145,12 +210,11 @@ INVENTORY
     grep -A3 "PLAY RECAP" run.log'
   step "ansible-playbook -i hosts.yml mailauth.dkim.site (non-root controller, SSH, become)" "$run"
   step "the same again: nothing changes" "$run; grep -Eq 'changed=0 .*failed=0' run.log"
-  step "a message sent on the mail server is signed (RSA and Ed25519)" "
-    ssh deploy@$ip \"printf 'From: ops@example.test\\\\nTo: deploy@localhost\\\\nSubject: site\\\\n\\\\nsigned?\\\\n' | /usr/sbin/sendmail -t -f ops@example.test\"
-    for i in \$(seq 1 20); do ssh deploy@$ip 'cat /var/mail/deploy 2>/dev/null' > mbox; grep -q '^DKIM-Signature' mbox && break; sleep 1; done
-    grep -c '^DKIM-Signature:' mbox | grep -qx 2 || { cat mbox; echo 'expected two DKIM signatures' >&2; exit 1; }
-    grep -Eo '(a=(rsa|ed25519)-sha256|s=(mail|ed)2026)' mbox | sort | uniq -c
+  step "a message sent on the mail server is signed (RSA and Ed25519)" "ssh deploy@$ip bash -s <<'SNIPPET'
+$signed_check
+SNIPPET
     test -s ~/site/example.test.zone && grep -c _domainkey ~/site/example.test.zone"
+  pull
 }
 
 case $cmd in
