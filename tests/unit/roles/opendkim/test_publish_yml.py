@@ -37,6 +37,7 @@ PLAYBOOK = """
 - name: Publish as the role's last step does
   hosts: mailservers
   gather_facts: false
+  serial: %(serial)s
   tasks:
     - name: Run the publication step of the role
       ansible.builtin.include_role:
@@ -79,14 +80,16 @@ def server():
         yield srv
 
 
-def play(tmp_path, server, secret=TSIG_SECRET, check=False, update=None):
+def play(tmp_path, server, secret=TSIG_SECRET, check=False, update=None, serial='100%', extra_args=(), dmarc1=None):
     hosts = {'mail1': host_vars('example.com', '192.0.2.25', secret),
              'mail2': host_vars('example.net', '192.0.2.26', secret)}
+    if dmarc1:
+        hosts['mail1']['opendkim_dns_records'][2] = dmarc_record('example.com', dmarc1)
     for item in hosts.values():
         item['opendkim_dns_update']['port'] = server.port
         item['opendkim_dns_update'].update(update or {})
     (tmp_path / 'inventory.json').write_text(json.dumps({'mailservers': {'hosts': hosts}}))
-    (tmp_path / 'play.yml').write_text(PLAYBOOK)
+    (tmp_path / 'play.yml').write_text(PLAYBOOK % {'serial': serial})
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1',
                ANSIBLE_STDOUT_CALLBACK='default', ANSIBLE_RETRY_FILES_ENABLED='0',
                ANSIBLE_LOCALHOST_WARNING='0', ANSIBLE_INVENTORY_UNPARSED_WARNING='0')
@@ -95,6 +98,7 @@ def play(tmp_path, server, secret=TSIG_SECRET, check=False, update=None):
            str(tmp_path / 'play.yml')]
     if check:
         cmd.append('--check')
+    cmd += list(extra_args)
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
     return proc
 
@@ -151,3 +155,48 @@ def test_publish_step_without_check(tmp_path, server):
     assert 'TASK [mailauth.dkim.opendkim : Check that the server serves the records]' in proc.stdout
     assert 'published mail._domainkey' not in proc.stdout  # no check, no report
     assert len(server.updates) == 3
+
+
+def published(server):
+    """What the server holds for both hosts: (DKIM, SPF, DMARC, PTR) per domain."""
+    out = {}
+    for domain, last in (('example.com', '25'), ('example.net', '26')):
+        out[domain] = (
+            [b''.join(strings) for strings in server.txt_strings('mail._domainkey.%s.' % domain)],
+            [txt for txt in server.txt_strings('%s.' % domain) if txt[0].startswith(b'v=spf1')],
+            server.txt_strings('_dmarc.%s.' % domain),
+            [rd.to_text() for rd in server.rrset('%s.2.0.192.in-addr.arpa.' % last, 'PTR')],
+        )
+    return out
+
+
+def test_publish_step_in_serial_batches(tmp_path, server):
+    # serial: 1 - each batch publishes what its own host needs; at the end both hosts' records are served, as after
+    # one run over both hosts.
+    proc = play(tmp_path, server, serial=1)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    records = published(server)
+    for domain, ip in (('example.com', '192.0.2.25'), ('example.net', '192.0.2.26')):
+        dkim, spf, dmarc, ptr = records[domain]
+        assert len(dkim) == 1 and dkim[0].decode().endswith(P)
+        assert spf == [(('v=spf1 ip4:%s -all' % ip).encode(),)]
+        assert dmarc == [(b'v=DMARC1; p=reject',)]
+        assert ptr == ['mx.%s.' % domain]
+    assert '"example.com: READY"' in proc.stdout and '"example.net: READY"' in proc.stdout
+
+
+def test_publish_step_with_limit_keeps_the_other_hosts_records(tmp_path, server):
+    # A run over both hosts, then one limited to mail1 after mail1's DMARC policy changed: mail1's record follows,
+    # mail2's records (not in this run) are neither dropped nor rewritten.
+    first = play(tmp_path, server)
+    assert first.returncode == 0, first.stdout + first.stderr
+    before = published(server)
+    limited = play(tmp_path, server, extra_args=['--limit', 'mail1'], dmarc1={'policy': 'quarantine'})
+    assert limited.returncode == 0, limited.stdout + limited.stderr
+    assert recap(limited.stdout, 'mail1')['changed'] == '1'
+    assert 'mail2' not in limited.stdout.split('PLAY RECAP')[1]
+    after = published(server)
+    assert after['example.com'][2] == [(b'v=DMARC1; p=quarantine',)]
+    assert after['example.com'][:2] == before['example.com'][:2] and after['example.com'][3] == before['example.com'][3]
+    assert after['example.net'] == before['example.net']
+    assert all(after['example.net'])  # mail2's DKIM, SPF, DMARC and PTR are all still there
