@@ -40,6 +40,7 @@ def run_role(tmp_path, ansible_env, extra_vars, **env_vars):
     tasks = re.findall(r'^TASK \[mailauth\.dkim\.opendkim : ([^\]]*)\]', out, re.MULTILINE)
     return proc.returncode, out, tasks
 
+
 BAD_INPUT = [
     ('key_size_small', {'opendkim_domains': [{'name': 'example.com', 'key_size': 512}]},
      'RSA key_size must be 1024 to 4096: example.com key_size=512'),
