@@ -6,9 +6,10 @@
 #   scripts/controller.sh leg CORE            install from the built tarball (no warning), ansible-doc of every
 #                                             module and of the role, ansible-test sanity, unit + functional tests
 #   scripts/controller.sh molecule CORE [S]   `molecule test -s S` (default: default) with CORE as the controller
-#   scripts/controller.sh site CORE           the collection installed from its tarball runs playbooks/site.yml
-#                                             against a Debian 12 mail server over SSH with become (user deploy),
-#                                             then on another one with connection: local (the ansible-pull pattern)
+#   scripts/controller.sh site CORE           the collection installed from its tarball runs playbooks/site.yml and
+#                                             an existing playbook (tags, serial, free, --limit) against Debian 12
+#                                             mail servers over SSH with become (user deploy), then on another one
+#                                             with connection: local (the ansible-pull pattern)
 #   scripts/controller.sh freeze CORE         rewrite tests/controller/constraints-CORE.txt from the image
 #   scripts/controller.sh shell CORE          an interactive shell in the controller
 #
@@ -24,9 +25,11 @@ core=${2:?CORE missing (2.20 or 2.21)}
 [ -f "$root/tests/controller/requirements-$core.txt" ] \
   || { echo "unknown ansible-core '$core': no tests/controller/requirements-$core.txt" >&2; exit 2; }
 image="mailauth/controller:$core"
-container="mailauth-controller-$core"
-site_target=mailauth-site-mail
-pull_target=mailauth-site-local
+# Container names carry this run's id, so that two runs on one Docker daemon do not meet.
+run_id=${MAILAUTH_RUN_ID:-$$}
+container="mailauth-controller-$core-$run_id"
+site_targets=("mailauth-site-mail1-$run_id" "mailauth-site-mail2-$run_id")
+pull_target="mailauth-site-local-$run_id"
 coll='/home/ansible/ansible_collections/mailauth/dkim'
 
 ca_bundle() {
@@ -172,48 +175,90 @@ test -s ~/site/example.test.zone"
 }
 
 site() {
-  # As a user on a fresh controller: the collection installed from its tarball, `ansible-playbook -i INVENTORY
-  # mailauth.dkim.site` (become: true in the play) against a mail server reached over SSH as `deploy` with sudo.
-  # Passes when both runs print no warning, the second changes nothing and a message sent on the host is signed.
-  local ip
+  # As users run it, from a fresh controller (ansible-core CORE, user `ansible`, no sudo): the collection installed
+  # from its tarball, two Debian 12 mail servers reached over SSH as `deploy`, who becomes root with sudo.
+  #  1. mailauth.dkim.site (become: true at play level) with --limit mail1: mail1 configured, mail2 untouched;
+  #     again: nothing changes;
+  #  2. an existing playbook (tests/controller/site/existing.yml: another role, import_role with serial: 1,
+  #     include_role with strategy: free) with --tags opendkim: only the DKIM part runs, mail2 is configured,
+  #     nothing changes on mail1; without tags: only the other role changes something;
+  #  3. each server signs a message it sends with RSA and Ed25519; no run printed a warning;
+  # then the ansible-pull pattern on a third server (pull).
+  local ip1 ip2 t
   managed_image
-  "$DOCKER" rm -f "$site_target" >/dev/null 2>&1 || true
-  "$DOCKER" run -d --name "$site_target" --hostname mail.example.test --cap-add SYS_ADMIN \
-    --security-opt seccomp=unconfined --tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:ro \
-    mailauth/managed-debian:12 >/dev/null
+  for t in "${site_targets[@]}"; do
+    "$DOCKER" rm -f "$t" >/dev/null 2>&1 || true
+    "$DOCKER" run -d --name "$t" --hostname "$(echo "$t" | cut -d- -f3).example.test" --cap-add SYS_ADMIN \
+      --security-opt seccomp=unconfined --tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:ro \
+      mailauth/managed-debian:12 >/dev/null
+  done
   start
-  trap '"$DOCKER" rm -f "$container" "$site_target" "$pull_target" >/dev/null 2>&1 || true' EXIT
-  ip=$("$DOCKER" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$site_target")
+  trap '"$DOCKER" rm -f "$container" "${site_targets[@]}" "$pull_target" >/dev/null 2>&1 || true' EXIT
+  ip1=$("$DOCKER" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "${site_targets[0]}")
+  ip2=$("$DOCKER" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "${site_targets[1]}")
   in_controller "ssh-keygen -q -t ed25519 -N '' -f ~/.ssh/id_ed25519 <<<y >/dev/null"
-  in_controller "cat ~/.ssh/id_ed25519.pub" | "$DOCKER" exec -i "$site_target" \
-    sh -c 'cat > /home/deploy/.ssh/authorized_keys && chown deploy: /home/deploy/.ssh/authorized_keys'
-  step "wait for sshd on the mail server ($ip)" \
-    "for i in \$(seq 1 30); do ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new deploy@$ip true 2>/dev/null && exit 0; sleep 1; done; exit 1"
+  for t in "${site_targets[@]}"; do
+    in_controller "cat ~/.ssh/id_ed25519.pub" | "$DOCKER" exec -i "$t" \
+      sh -c 'cat > /home/deploy/.ssh/authorized_keys && chown deploy: /home/deploy/.ssh/authorized_keys'
+  done
+  step "wait for sshd on the mail servers ($ip1, $ip2)" "
+    for ip in $ip1 $ip2; do
+      for i in \$(seq 1 30); do
+        ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new deploy@\$ip true 2>/dev/null && break
+        [ \$i = 30 ] && exit 1; sleep 1
+      done
+    done"
   step "install the collection from its tarball" '
     ansible-galaxy collection build --output-path ~/dist . >/dev/null
     cd ~ && ansible-galaxy collection install ~/dist/mailauth-dkim-*.tar.gz'
-  "$DOCKER" exec -i -u ansible "$container" sh -c 'mkdir -p ~/site && cat > ~/site/hosts.yml' <<INVENTORY
+  in_controller "mkdir -p ~/site && cp -r tests/controller/site/. ~/site/"
+  "$DOCKER" exec -i -u ansible "$container" sh -c 'cat > ~/site/hosts.yml' <<INVENTORY
 mail_servers:
   hosts:
-    mail.example.test:
-      ansible_host: $ip
-      ansible_user: deploy
-      ansible_python_interpreter: /usr/bin/python3
+    mail1:
+      ansible_host: $ip1
+    mail2:
+      ansible_host: $ip2
   vars:
+    ansible_user: deploy
+    ansible_python_interpreter: /usr/bin/python3
     opendkim_domains:
       - {name: example.test, selector: mail2026}
       - {name: example.test, selector: ed2026, key_type: ed25519}
-    opendkim_zone_file: /home/ansible/site/example.test.zone
+    opendkim_zone_file: "/home/ansible/site/{{ inventory_hostname }}.zone"
 INVENTORY
-  local run='cd ~/site && ansible-playbook -i hosts.yml mailauth.dkim.site >run.log 2>&1 || { tail -40 run.log; exit 1; }
-    if grep -E "\[(WARNING|DEPRECATION WARNING)\]" run.log; then echo "the run printed a warning" >&2; exit 1; fi
-    grep -A3 "PLAY RECAP" run.log'
-  step "ansible-playbook -i hosts.yml mailauth.dkim.site (non-root controller, SSH, become)" "$run"
-  step "the same again: nothing changes" "$run; grep -Eq 'changed=0 .*failed=0' run.log"
-  step "a message sent on the mail server is signed (RSA and Ed25519)" "ssh deploy@$ip bash -s <<'SNIPPET'
+  # run ARGS...: ansible-playbook in ~/site, no warning allowed; the log is run.log, the changed tasks changed.txt.
+  # shellcheck disable=SC2016 # expanded in the controller
+  local run='run() {
+      ansible-playbook -i hosts.yml "$@" >run.log 2>&1 || { tail -40 run.log; exit 1; }
+      if grep -E "\[(WARNING|DEPRECATION WARNING)\]" run.log; then echo "the run printed a warning" >&2; exit 1; fi
+      sed -n "/PLAY RECAP/,\$p" run.log | grep -E "^mail"
+      python3 changed_tasks.py run.log > changed.txt
+    }
+    cd ~/site'
+  step "mailauth.dkim.site --limit mail1 (SSH, become at play level): mail1 configured, mail2 untouched" "$run
+    run mailauth.dkim.site --limit mail1
+    grep -Eq '^mail1 .*changed=[1-9].*failed=0' run.log
+    ssh deploy@$ip2 '! dpkg -s opendkim >/dev/null 2>&1' || { echo 'mail2 was changed' >&2; exit 1; }"
+  step "the same again: nothing changes" "$run
+    run mailauth.dkim.site --limit mail1
+    grep -Eq '^mail1 .*changed=0 .*failed=0' run.log"
+  step "existing playbook, --tags opendkim (import_role + serial: 1, include_role + strategy: free)" "$run
+    run existing.yml --tags opendkim
+    grep -Eq '^mail2 .*changed=[1-9].*failed=0' run.log && grep -Eq '^mail1 .*failed=0' run.log
+    if grep -v '^mailauth.dkim.opendkim : ' changed.txt; then echo 'a task outside the DKIM role ran' >&2; exit 1; fi
+    for ip in $ip1 $ip2; do ssh deploy@\$ip '! test -e /etc/motd || ! grep -q Managed /etc/motd'; done
+    sed -n '/PLAY \[The same role/,\$p' run.log > free.log
+    if grep -q '^changed: ' free.log; then echo 'the second play changed something' >&2; exit 1; fi"
+  step "existing playbook without tags: only the other role changes anything" "$run
+    run existing.yml
+    diff <(echo 'motd : Write the message of the day') changed.txt"
+  step "a message sent on each mail server is signed (RSA and Ed25519)" "
+    for ip in $ip1 $ip2; do ssh deploy@\$ip bash -s <<'SNIPPET'
 $signed_check
 SNIPPET
-    test -s ~/site/example.test.zone && grep -c _domainkey ~/site/example.test.zone"
+    done
+    grep -c _domainkey ~/site/mail1.zone ~/site/mail2.zone"
   pull
 }
 
