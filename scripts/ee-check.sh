@@ -26,7 +26,6 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-PYTHON=${PYTHON:-python3}
 EE_BUILD=${EE_BUILD:-auto}
 EE_PULL_TIMEOUT=${EE_PULL_TIMEOUT:-60}
 EE_TAG=${EE_TAG:-localhost/mailauth-dkim-ee:check}
@@ -45,62 +44,12 @@ case $EE_BUILD in
   *) echo "EE_BUILD must be auto, skip or require (not '$EE_BUILD')" >&2; exit 2 ;;
 esac
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mailauth-dkim-ee.XXXXXX")
-current=""
-summary=()
-t_all=${EPOCHREALTIME//[!0-9]/}
-step_t0=$t_all
-
-# seconds since a ${EPOCHREALTIME} reading (digits only), with one decimal
-elapsed() {
-  local us=$((${EPOCHREALTIME//[!0-9]/} - $1))
-  printf '%d.%ds' $((us / 1000000)) $((us % 1000000 / 100000))
-}
-
-finish() {
-  local rc=$?
-  rm -rf "$tmp"
-  if [[ $rc -ne 0 ]]; then
-    echo "ee-check: FAILED${current:+ in step: $current} (exit $rc, after $(elapsed "$t_all"))" >&2
-    if [[ -n $current ]]; then
-      summary+=("$(printf '  [%s] %-11s FAILED  %6s' "${current%% *}" "${current#* }" "$(elapsed "$step_t0")")")
-    fi
-    printf '%s\n' "${summary[@]}" >&2
-  fi
-}
-trap finish EXIT
-
-die() {
-  echo "ERROR: $*" >&2
-  exit 1
-}
-
-step_no=0
-steps_total=7
-run_step() {
-  local name=$1
-  shift
-  step_no=$((step_no + 1))
-  current="$step_no/$steps_total $name"
-  step_result=ok
-  echo
-  echo "==> [$current]"
-  step_t0=${EPOCHREALTIME//[!0-9]/}
-  "$@"
-  summary+=("$(printf '  [%d/%d] %-11s %-7s %6s' "$step_no" "$steps_total" "$name" "$step_result" "$(elapsed "$step_t0")")")
-  echo "<== [$current] $step_result ($(elapsed "$step_t0"))"
-  current=""
-}
-step_result=ok
+# shellcheck source=lib/steps.sh source-path=SCRIPTDIR
+source "$root/scripts/lib/steps.sh"
+steps_begin ee-check 7
 
 py() {
   "$venv/bin/python" "$@"
-}
-
-# pip_quiet ARGS...: pip in the tools venv, without the warnings about index locations of this machine's pip
-# configuration that do not exist (pip's exit status is kept)
-pip_quiet() {
-  py -m pip "$@" 2>&1 | { grep -v -E "^WARNING: Location '.*' is ignored: it is neither a file nor a directory" || true; }
 }
 
 # galaxy_field KEY: a top-level field of galaxy.yml
@@ -114,21 +63,7 @@ tarball_path() {
 
 # --- 1. tools venv ------------------------------------------------------------------------------------------
 step_venv() {
-  local want
-  want="$(sha256sum "$reqs" | cut -d' ' -f1) $("$PYTHON" -c 'import sys; print(sys.executable, sys.version.split()[0])')"
-  if [[ -x $venv/bin/python && -f $venv/.ee-stamp && "$(<"$venv/.ee-stamp")" == "$want" ]]; then
-    echo "$venv is up to date with $reqs"
-  else
-    "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
-      die "$PYTHON is Python $("$PYTHON" -V 2>&1); ansible-builder 3.2 needs Python >= 3.11 (set PYTHON)"
-    echo "making $venv from $reqs ($PYTHON: $("$PYTHON" -V 2>&1))"
-    rm -rf "$venv"
-    "$PYTHON" -m venv "$venv" || die "'$PYTHON -m venv' failed (Debian: apt-get install python3-venv)"
-    # --no-deps: the file is the complete set; --only-binary: no build step, the same result everywhere
-    pip_quiet install -q --disable-pip-version-check --no-deps --only-binary=:all: -r "$reqs"
-    py -m pip check
-    echo "$want" >"$venv/.ee-stamp"
-  fi
+  tools_venv "$venv" "$reqs" 3.11 "ansible-builder 3.2"
   echo "  $("$venv/bin/ansible-builder" --version | sed 's/^/ansible-builder /'), $("$venv/bin/bindep" --version)"
 }
 
@@ -461,7 +396,7 @@ step_wheels() {
     done
     report=$tmp/wheels-$arch.json
     echo "pip install --dry-run --only-binary=:all: --python-version $EE_PYTHON (manylinux $arch) -r requirements.txt"
-    pip_quiet install -q --disable-pip-version-check --dry-run --ignore-installed --only-binary=:all: \
+    venv_pip "$venv" install -q --disable-pip-version-check --dry-run --ignore-installed --only-binary=:all: \
       "${platforms[@]}" --python-version "$EE_PYTHON" --implementation cp --target "$tmp/wheels-target" \
       --report "$report" -r "$tmp/ee/src/requirements.txt" ||
       die "no wheels for $arch, Python $EE_PYTHON: pip would build from source there"
@@ -552,6 +487,7 @@ step_build() {
     echo "SKIPPED: the image build, because $blocker."
     echo "  Steps 1-6 checked everything up to it. Where the base image can be had: EE_BUILD=require $0"
     step_result=skipped
+    steps_note="image build skipped"
     return
   fi
   echo "ansible-builder build --container-runtime $runtime -t $EE_TAG"
@@ -577,10 +513,4 @@ run_step "create" step_create
 run_step "wheels" step_wheels
 run_step "build" step_build
 
-echo
-if [[ $step_result == skipped ]]; then
-  echo "ee-check: all passed, image build skipped ($(elapsed "$t_all"))"
-else
-  echo "ee-check: all passed ($(elapsed "$t_all"))"
-fi
-printf '%s\n' "${summary[@]}"
+steps_done

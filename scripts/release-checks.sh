@@ -17,58 +17,15 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-PYTHON=${PYTHON:-python3}
 reqs=tests/release/requirements.txt
 venv=$root/.build/venv-release
 dist=$root/.build/dist
 out=$root/.build/release
 galaxy=$root/.venv/bin/ansible-galaxy
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mailauth-dkim-release.XXXXXX")
-current=""
-summary=()
-t_all=${EPOCHREALTIME//[!0-9]/}
-step_t0=$t_all
-
-finish() {
-  local rc=$?
-  rm -rf "$tmp"
-  if [[ $rc -ne 0 ]]; then
-    echo "release-checks: FAILED${current:+ in step: $current} (exit $rc, after $(elapsed "$t_all"))" >&2
-    if [[ -n $current ]]; then
-      summary+=("$(printf '  [%s] %-16s FAILED %6s' "${current%% *}" "${current#* }" "$(elapsed "$step_t0")")")
-    fi
-    printf '%s\n' "${summary[@]}" >&2
-  fi
-}
-trap finish EXIT
-
-die() {
-  echo "ERROR: $*" >&2
-  exit 1
-}
-
-# seconds since a ${EPOCHREALTIME} reading (digits only), with one decimal
-elapsed() {
-  local us=$((${EPOCHREALTIME//[!0-9]/} - $1))
-  printf '%d.%ds' $((us / 1000000)) $((us % 1000000 / 100000))
-}
-
-step_no=0
-steps_total=5
-run_step() {
-  local name=$1
-  shift
-  step_no=$((step_no + 1))
-  current="$step_no/$steps_total $name"
-  echo
-  echo "==> [$current]"
-  step_t0=${EPOCHREALTIME//[!0-9]/}
-  "$@"
-  summary+=("$(printf '  [%d/%d] %-16s ok     %6s' "$step_no" "$steps_total" "$name" "$(elapsed "$step_t0")")")
-  echo "<== [$current] ok ($(elapsed "$step_t0"))"
-  current=""
-}
+# shellcheck source=lib/steps.sh source-path=SCRIPTDIR
+source "$root/scripts/lib/steps.sh"
+steps_begin release-checks 5
 
 # A copy of the working tree (what git would see, plus untracked files), without venvs, build output or .git.
 copy_tree() {
@@ -101,23 +58,11 @@ check_listing() {
 
 # --- 1. tools venv ------------------------------------------------------------------------------------------
 step_venv() {
-  local want
-  want="$(sha256sum "$reqs" | cut -d' ' -f1) $("$PYTHON" -c 'import sys; print(sys.executable, sys.version.split()[0])')"
-  if [[ -x $venv/bin/python && -f $venv/.release-stamp && "$(<"$venv/.release-stamp")" == "$want" ]]; then
-    echo "$venv is up to date with $reqs"
-    return
+  tools_venv "$venv" "$reqs" 3.11 "the release tooling"
+  if [[ $tools_venv_made == true ]]; then
+    "$venv/bin/python" -m pip list --disable-pip-version-check --format=freeze 2>/dev/null |
+      grep -i -E '^(galaxy.importer|antsibull-changelog|ansible-core|ansible-lint)==' | sed 's/^/  /'
   fi
-  "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
-    die "$PYTHON is Python $("$PYTHON" -V 2>&1); the release tools need Python >= 3.11 (set PYTHON)"
-  echo "making $venv from $reqs ($PYTHON: $("$PYTHON" -V 2>&1))"
-  rm -rf "$venv"
-  "$PYTHON" -m venv "$venv" || die "'$PYTHON -m venv' failed (Debian: apt-get install python3-venv)"
-  # --no-deps: the file is the complete set; --only-binary: no build step, the same result everywhere
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps --only-binary=:all: -r "$reqs"
-  "$venv/bin/python" -m pip check
-  echo "$want" >"$venv/.release-stamp"
-  "$venv/bin/python" -m pip list --disable-pip-version-check --format=freeze 2>/dev/null |
-    grep -i -E '^(galaxy.importer|antsibull-changelog|ansible-core|ansible-lint)==' | sed 's/^/  /'
 }
 
 # --- 2. changelog -------------------------------------------------------------------------------------------
@@ -297,6 +242,4 @@ run_step "tarball" step_tarball
 run_step "build_ignore" step_build_ignore
 run_step "galaxy-importer" step_importer
 
-echo
-echo "release-checks: all passed ($(elapsed "$t_all"))"
-printf '%s\n' "${summary[@]}"
+steps_done
