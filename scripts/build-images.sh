@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Provide the Molecule base images: systemd as PID 1 and python3, Debian 12 and 13.
+# Provide the Molecule base images: systemd as PID 1 and python3, Debian 12 and 13,
 #   mailauth/molecule-debian:12 (bookworm)   mailauth/molecule-debian:13 (trixie)
+# and on top of each a managed mail server as users have them (tests/controller/Managed.Containerfile: Postfix, sshd,
+# the user deploy with sudo), reached over SSH by the Molecule `default` scenario and `make site`:
+#   mailauth/managed-debian:12               mailauth/managed-debian:13
 # An image that already exists locally is kept. Otherwise, where a registry answers, the image is built from the
 # official debian:<suite> image; where none does (offline CI), it is debootstrapped from the Debian mirror that this
 # machine's apt already uses, and imported. Usage: scripts/build-images.sh [12] [13]
@@ -69,4 +72,12 @@ for ver in "${versions[@]}"; do
     build_with_debootstrap "$ver" "$suite" "$name"
   fi
   echo ">> $name ready in $(( $(date +%s) - start )) s"
+done
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+for ver in "${versions[@]}"; do
+  # Docker's layer cache makes this a no-op when neither the base image nor the Containerfile changed.
+  echo ">> mailauth/managed-debian:$ver (Postfix, sshd, user deploy with sudo)"
+  "$DOCKER" build -q -t "mailauth/managed-debian:$ver" --build-arg "BASE=mailauth/molecule-debian:$ver" \
+    -f "$root/tests/controller/Managed.Containerfile" "$root/tests/controller" >/dev/null
 done

@@ -41,7 +41,7 @@ ca_bundle() {
 }
 
 build_image() {
-  "$root/scripts/build-images.sh" 13
+  "$root/scripts/build-images.sh" 13 12
   local ctx
   ctx=$(mktemp -d)
   trap 'rm -rf "$ctx"' RETURN
@@ -106,9 +106,6 @@ molecule_test() {
 
 managed_image() {
   "$root/scripts/build-images.sh" 12
-  echo ">> building mailauth/managed-debian:12 (Postfix, sshd, user deploy with sudo)"
-  "$DOCKER" build -q -t mailauth/managed-debian:12 -f "$root/tests/controller/Managed.Containerfile" \
-    "$root/tests/controller" >/dev/null
 }
 
 # Run on a mail server as `deploy`: send a message to deploy's local mailbox and require an RSA and an Ed25519

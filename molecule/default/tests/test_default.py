@@ -242,7 +242,8 @@ def broken_run():
     A configuration that fails `opendkim -n` must not reach the disk nor the running service, and the run must
     fail with OpenDKIM's own message.
     """
-    hosts = {name: testinfra.get_host("ansible://" + name, ansible_inventory=os.environ["MOLECULE_INVENTORY_FILE"])
+    hosts = {name: testinfra.get_host("ansible://" + name, ansible_inventory=os.environ["MOLECULE_INVENTORY_FILE"],
+                                      sudo=True)
              for name in testinfra_hosts}
     before = {name: state_of(h) for name, h in hosts.items()}
     result = run_converge(
