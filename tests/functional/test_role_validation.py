@@ -28,13 +28,13 @@ PLAY = """- name: Role input validation
 CHECK_TASKS = ('Validating arguments against arg spec', 'Normalise the key list', 'Collect each domain', 'Check ')
 
 
-def run_role(tmp_path, ansible_env, extra_vars, **env_vars):
+def run_role(tmp_path, ansible_env, extra_vars, inventory='localhost,', **env_vars):
     """Apply the role to localhost in check mode: (return code, output, names of the role's tasks that ran)."""
     playbook, env = ansible_env
     env = dict(env, ANSIBLE_STDOUT_CALLBACK='ansible.builtin.default', **env_vars)
     play = tmp_path / 'play.yml'
     play.write_text(PLAY)
-    proc = subprocess.run([playbook, '-i', 'localhost,', str(play), '--check', '-e', json.dumps(extra_vars)],
+    proc = subprocess.run([playbook, '-i', inventory, str(play), '--check', '-e', json.dumps(extra_vars)],
                           env=env, capture_output=True, text=True, timeout=300, check=False)
     out = proc.stdout + proc.stderr
     tasks = re.findall(r'^TASK \[mailauth\.dkim\.opendkim : ([^\]]*)\]', out, re.MULTILINE)
@@ -96,3 +96,31 @@ def test_controller_python_without_dnspython(tmp_path, ansible_env, hidden):
     assert 'Nothing was changed on any host' in out
     assert tasks[-1] == "Check that the controller's Python has dnspython and cryptography", tasks
     assert all(task.startswith(CHECK_TASKS) for task in tasks), tasks
+
+
+@pytest.mark.parametrize('other_spf, fails', [
+    ({'ip4': ['192.0.2.26']}, True),    # another server of example.com, not in this run, with its own address
+    ({'ip4': ['192.0.2.25']}, False),   # the same description: one record, nothing lost
+    (None, False),                      # the other server leaves SPF to this one
+])
+def test_spf_described_differently_on_another_server(tmp_path, ansible_env, other_spf, fails):
+    # mail2 is in the inventory but not in this run (hosts: localhost): a --limit or a serial batch.
+    other = {'name': 'example.com', 'selector': 'mail2'}
+    if other_spf:
+        other['spf'] = other_spf
+    # Each host's opendkim_domains in the inventory, as users keep them (extra vars would apply to every host).
+    inventory = tmp_path / 'inventory.json'
+    inventory.write_text(json.dumps({'all': {'hosts': {
+        'localhost': {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable,
+                      'opendkim_domains': [{'name': 'example.com', 'spf': {'ip4': ['192.0.2.25']}}]},
+        'mail2.example.com': {'opendkim_domains': [other]},
+    }}}))
+    rc, out, tasks = run_role(tmp_path, ansible_env, {}, inventory=str(inventory))
+    if fails:
+        assert rc != 0, out[-3000:]
+        assert ('the SPF of a domain is described differently on localhost ({"example.com": {"ip4": ["192.0.2.25"]}}) '
+                'and on other mail servers: example.com on mail2.example.com: {"ip4": ["192.0.2.26"]}') in out, out[-3000:]
+        assert all(task.startswith(CHECK_TASKS) for task in tasks), tasks
+    else:
+        assert "Check that every mail server in the inventory describes each domain's SPF the same way" in tasks
+        assert 'described differently' not in out, out[-3000:]
