@@ -63,7 +63,7 @@ start() {
     -e "PIP_INDEX_URL=${PIP_INDEX_URL:-}" \
     "$image" >/dev/null
   trap '"$DOCKER" rm -f "$container" >/dev/null 2>&1 || true' EXIT
-  # The named volume is created owned by root; ansible-test writes its venvs and caches there.
+  # ansible-test writes its venvs and caches into the named volume (kept between runs), which must be ansible's.
   "$DOCKER" exec -u root "$container" chown ansible: /home/ansible/.ansible /home/ansible/.ansible/test
   "$DOCKER" exec -u ansible "$container" bash -c "mkdir -p $coll && rsync -a --delete --exclude /.venv --exclude /.build --exclude /.git \
     --exclude /tests/output --exclude __pycache__ --exclude .pytest_cache --exclude '*.tar.gz' /src/ $coll/"
@@ -73,14 +73,28 @@ in_controller() {
   "$DOCKER" exec -u ansible -w "$coll" "$container" bash -euo pipefail -c "$1"
 }
 
-step() {
-  # step NAME COMMAND: run COMMAND in the controller and print how long it took.
-  local name=$1 t0 rc=0
+timed() {
+  # timed WHERE NAME COMMAND...: run COMMAND, print NAME before it and its result and time after it.
+  local where=$1 name=$2 t0 rc=0
+  shift 2
   t0=$(date +%s)
-  echo ">> [ansible-core $core] $name"
-  in_controller "$2" || rc=$?
-  echo ">> [ansible-core $core] $name: $([ $rc -eq 0 ] && echo ok || echo FAILED) in $(( $(date +%s) - t0 )) s"
+  echo ">> [$where] $name"
+  "$@" || rc=$?
+  echo ">> [$where] $name: $([ $rc -eq 0 ] && echo ok || echo FAILED) in $(( $(date +%s) - t0 )) s"
   return $rc
+}
+
+step() {
+  # step NAME COMMAND: run COMMAND in the controller, timed.
+  timed "ansible-core $core" "$1" in_controller "$2"
+}
+
+mail_server() {
+  # mail_server NAME HOSTNAME: start a Debian 12 mail server (mailauth/managed-debian:12) with systemd as PID 1.
+  "$DOCKER" rm -f "$1" >/dev/null 2>&1 || true
+  "$DOCKER" run -d --name "$1" --hostname "$2" --cap-add SYS_ADMIN \
+    --security-opt seccomp=unconfined --tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:ro \
+    mailauth/managed-debian:12 >/dev/null
 }
 
 leg() {
@@ -104,10 +118,6 @@ molecule_test() {
     molecule test -s $scenario"
 }
 
-managed_image() {
-  "$root/scripts/build-images.sh" 12
-}
-
 # Run on a mail server as `deploy`: send a message to deploy's local mailbox and require an RSA and an Ed25519
 # DKIM signature on it (example.test, selectors mail2026 and ed2026).
 # shellcheck disable=SC2016 # expanded on the mail server
@@ -122,11 +132,8 @@ pull() {
   # `connection: local`, so "the controller" and the host are one machine. `deploy` installs ansible-core in a venv
   # (the host's pinned 2.19, the newest for Debian 12's Python 3.11) and the collection from the same tarball, then
   # runs mailauth.dkim.site with become: true through sudo. Same checks as over SSH.
-  local target=$pull_target t0 dist
-  "$DOCKER" rm -f "$target" >/dev/null 2>&1 || true
-  "$DOCKER" run -d --name "$target" --hostname mail.example.test --cap-add SYS_ADMIN \
-    --security-opt seccomp=unconfined --tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:ro \
-    mailauth/managed-debian:12 >/dev/null
+  local target=$pull_target dist
+  mail_server "$target" mail.example.test
   dist=$(mktemp -d)
   "$DOCKER" cp "$container:/home/ansible/dist/." "$dist/"
   "$DOCKER" exec "$target" mkdir -p /opt/dist
@@ -135,12 +142,9 @@ pull() {
   "$DOCKER" cp "$(ca_bundle)" "$target:/etc/ssl/certs/ca-certificates.crt"
   "$DOCKER" cp "$root/constraints.txt" "$target:/opt/dist/constraints.txt"
   on_pull() {
-    local name=$1 rc=0
-    t0=$(date +%s)
-    echo ">> [connection: local on the mail server] $name"
-    "$DOCKER" exec -i -u deploy -w /home/deploy -e PIP_INDEX_URL="${PIP_INDEX_URL:-}" "$target" bash -euo pipefail -s || rc=$?
-    echo ">> [connection: local on the mail server] $name: $([ $rc -eq 0 ] && echo ok || echo FAILED) in $(( $(date +%s) - t0 )) s"
-    return $rc
+    # on_pull NAME <<< SCRIPT: run SCRIPT on the mail server as deploy, timed.
+    timed "connection: local on the mail server" "$1" \
+      "$DOCKER" exec -i -u deploy -w /home/deploy -e PIP_INDEX_URL="${PIP_INDEX_URL:-}" "$target" bash -euo pipefail -s
   }
   on_pull "ansible-core and the collection from its tarball, in deploy's venv" <<'SNIPPET'
 python3 -m venv ~/ansible
@@ -182,12 +186,8 @@ site() {
   #  3. each server signs a message it sends with RSA and Ed25519; no run printed a warning;
   # then the ansible-pull pattern on a third server (pull).
   local ip1 ip2 t
-  managed_image
   for t in "${site_targets[@]}"; do
-    "$DOCKER" rm -f "$t" >/dev/null 2>&1 || true
-    "$DOCKER" run -d --name "$t" --hostname "$(echo "$t" | cut -d- -f3).example.test" --cap-add SYS_ADMIN \
-      --security-opt seccomp=unconfined --tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:ro \
-      mailauth/managed-debian:12 >/dev/null
+    mail_server "$t" "$(echo "$t" | cut -d- -f3).example.test"
   done
   start
   trap '"$DOCKER" rm -f "$container" "${site_targets[@]}" "$pull_target" >/dev/null 2>&1 || true' EXIT
