@@ -74,21 +74,21 @@ def main():
     tmp = tempfile.mkdtemp(prefix='bench-keys-')
     try:
         collections = collection_path(tmp)
-        from ansible_collections.mailauth.dkim.plugins.module_utils import _keys, _records
+        from ansible_collections.mailauth.dkim.plugins.module_utils import _dkim_keys, _dns_format
 
         print('mailauth.dkim.dkim_key benchmark (python %s, %d CPUs)' % (sys.version.split()[0], os.cpu_count()))
         print('(b) generation, in-process:')
         for key_type, size, count in (('rsa', 1024, 20), ('rsa', 2048, 20), ('rsa', 4096, 3), ('ed25519', None, 500)):
             start = time.perf_counter()
             for dummy in range(count):
-                _keys.private_key_to_pem(_keys.generate_private_key(key_type, size))
+                _dkim_keys.private_key_to_pem(_dkim_keys.generate_private_key(key_type, size))
             line('%s %s' % (key_type, size or ''), count, time.perf_counter() - start)
 
         print('(a) reading back %d existing keys:' % args.existing)
         keydir = os.path.join(tmp, 'keys')
         os.mkdir(keydir)
-        templates = [_keys.private_key_to_pem(_keys.generate_private_key('rsa', 2048)) for dummy in range(4)]
-        templates.append(_keys.private_key_to_pem(_keys.generate_private_key('ed25519')))
+        templates = [_dkim_keys.private_key_to_pem(_dkim_keys.generate_private_key('rsa', 2048)) for dummy in range(4)]
+        templates.append(_dkim_keys.private_key_to_pem(_dkim_keys.generate_private_key('ed25519')))
         items = []
         for i in range(args.existing):
             path = os.path.join(keydir, 'd%05d.example.mail.private' % i)
@@ -100,8 +100,8 @@ def main():
         start = time.perf_counter()
         for item in items:
             with open(item['path'], 'rb') as handle:
-                info = _keys.public_info(_keys.load_private_key(handle.read()))
-            _records.dkim_record(item['domain'], item['selector'], info['public_key'], info['type'])
+                info = _dkim_keys.public_info(_dkim_keys.load_private_key(handle.read()))
+            _dns_format.dkim_record(item['domain'], item['selector'], info['public_key'], info['type'])
         line('in-process: read + public key + record', len(items), time.perf_counter() - start)
 
         if not args.no_playbook:

@@ -337,7 +337,8 @@ key_results:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.mailauth.dkim.plugins.module_utils import _keys
+from ansible_collections.mailauth.dkim.plugins.module_utils._dkim_key_backend import KeyBackend
+from ansible_collections.mailauth.dkim.plugins.module_utils._dkim_keys import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY
 
 
 def main():
@@ -369,9 +370,9 @@ def main():
         add_file_common_args=True,
         supports_check_mode=True,
     )
-    if not _keys.HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib('cryptography'), exception=_keys.CRYPTOGRAPHY_IMPORT_ERROR)
-    result = _keys.KeyBackend(module).run()
+    if not HAS_CRYPTOGRAPHY:
+        module.fail_json(msg=missing_required_lib('cryptography'), exception=CRYPTOGRAPHY_IMPORT_ERROR)
+    result = KeyBackend(module).run()
     module.exit_json(**result)
 
 

@@ -221,8 +221,8 @@ waited:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.mailauth.dkim.plugins.module_utils._dnscheck import check
-from ansible_collections.mailauth.dkim.plugins.module_utils._dnsclient import (
+from ansible_collections.mailauth.dkim.plugins.module_utils._dns_check_backend import check
+from ansible_collections.mailauth.dkim.plugins.module_utils._dns_client import (
     DNSPYTHON_IMPORT_ERROR,
     HAS_DNSPYTHON,
     DNSClientError,

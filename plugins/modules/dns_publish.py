@@ -205,12 +205,12 @@ zones_updated:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.mailauth.dkim.plugins.module_utils._dnsclient import (
+from ansible_collections.mailauth.dkim.plugins.module_utils._dns_client import (
     DNSPYTHON_IMPORT_ERROR,
     HAS_DNSPYTHON,
     DNSClientError,
 )
-from ansible_collections.mailauth.dkim.plugins.module_utils._dnspublish import TSIG_ALGORITHMS, publish
+from ansible_collections.mailauth.dkim.plugins.module_utils._dns_publish_backend import TSIG_ALGORITHMS, publish
 
 
 def main():

@@ -350,22 +350,22 @@ dest:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.mailauth.dkim.plugins.module_utils import _dns_records, _keys
+from ansible_collections.mailauth.dkim.plugins.module_utils import _dkim_keys, _dns_records_backend
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=_dns_records.argument_spec(),
+        argument_spec=_dns_records_backend.argument_spec(),
         mutually_exclusive=[('domain', 'domains')],
         required_one_of=[('domain', 'domains', 'ptr')],
         add_file_common_args=True,
         supports_check_mode=True,
     )
-    if not _dns_records.HAS_DNSPYTHON:
-        module.fail_json(msg=missing_required_lib('dnspython'), exception=_dns_records.DNSPYTHON_IMPORT_ERROR)
-    if not _keys.HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib('cryptography'), exception=_keys.CRYPTOGRAPHY_IMPORT_ERROR)
-    module.exit_json(**_dns_records.RecordsBackend(module).run())
+    if not _dns_records_backend.HAS_DNSPYTHON:
+        module.fail_json(msg=missing_required_lib('dnspython'), exception=_dns_records_backend.DNSPYTHON_IMPORT_ERROR)
+    if not _dkim_keys.HAS_CRYPTOGRAPHY:
+        module.fail_json(msg=missing_required_lib('cryptography'), exception=_dkim_keys.CRYPTOGRAPHY_IMPORT_ERROR)
+    module.exit_json(**_dns_records_backend.RecordsBackend(module).run())
 
 
 if __name__ == '__main__':

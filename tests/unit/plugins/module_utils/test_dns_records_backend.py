@@ -1,15 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailauth.dkim contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""_dns_records: DKIM entries (public key or dkim_key record), per-domain assembly and the dnspython self-check."""
+"""_dns_records_backend: DKIM entries (public key or dkim_key record), per-domain assembly and the dnspython self-check."""
 
 from __future__ import absolute_import, division, print_function
 
 import pytest
 
-from ansible_collections.mailauth.dkim.plugins.module_utils import _dns_records as d
-from ansible_collections.mailauth.dkim.plugins.module_utils import _keys, _records
-from ansible_collections.mailauth.dkim.plugins.module_utils._records import RecordError
+from ansible_collections.mailauth.dkim.plugins.module_utils import _dns_records_backend as d
+from ansible_collections.mailauth.dkim.plugins.module_utils import _dkim_keys, _dns_format
+from ansible_collections.mailauth.dkim.plugins.module_utils._dns_format import RecordError
 
 ED = '11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo='  # RFC 8463 appendix A
 
@@ -27,14 +27,14 @@ def test_entry_from_public_key_detects_type():
 
 
 def test_entry_from_dkim_key_record_keeps_testing_flag():
-    made = _records.dkim_record('example.com', 'ed', ED, 'ed25519', testing=True)
+    made = _dns_format.dkim_record('example.com', 'ed', ED, 'ed25519', testing=True)
     rec = d.dkim_entry(entry(record=made), 0, 'example.com', 3600)
     assert rec['value'] == made['value']
     assert rec['zone_line'] == made['zone_line']
 
 
 def test_entry_from_record_can_override_testing():
-    made = _records.dkim_record('example.com', 'ed', ED, 'ed25519', testing=True)
+    made = _dns_format.dkim_record('example.com', 'ed', ED, 'ed25519', testing=True)
     rec = d.dkim_entry(entry(record=made, testing=False), 0, 'example.com', 3600)
     assert 't=y' not in rec['value']
 
@@ -45,11 +45,11 @@ def test_null_record_is_skipped():
 
 @pytest.mark.parametrize('item, message', [
     (entry(selector='mail'), 'dkim[0]: public_key (or record) is required'),
-    (entry(public_key=ED, record=_records.dkim_record('example.com', 'ed', ED, 'ed25519')),
+    (entry(public_key=ED, record=_dns_format.dkim_record('example.com', 'ed', ED, 'ed25519')),
      'dkim[0]: give either public_key or record, not both'),
-    (entry(record=_records.dkim_record('example.org', 'ed', ED, 'ed25519')),
+    (entry(record=_dns_format.dkim_record('example.org', 'ed', ED, 'ed25519')),
      'dkim[0]: record is for domain example.org, not example.com'),
-    (entry(record=_records.spf_record('example.com', {'mx': True})),
+    (entry(record=_dns_format.spf_record('example.com', {'mx': True})),
      'dkim[0]: record must be a DKIM record as returned by mailauth.dkim.dkim_key'),
     (entry(record='v=DKIM1; p=' + ED), 'dkim[0]: record must be a DKIM record as returned by mailauth.dkim.dkim_key'),
     (entry(public_key=ED), 'dkim[0]: selector is required'),
@@ -67,7 +67,7 @@ def test_domain_records_order_and_warnings():
     spec = {
         'domain': 'Example.com',
         'dkim': [entry(selector='ed', public_key=ED)],
-        'dkim_records': [None, _records.dkim_record('example.com', 'ed2', ED, 'ed25519')],
+        'dkim_records': [None, _dns_format.dkim_record('example.com', 'ed2', ED, 'ed25519')],
         'spf': {'ip4': ['192.0.2.%d' % i for i in range(1, 40)], 'all': 'fail', 'a': None},
         'dmarc': {'policy': 'none', 'pct': None},
         'ttl': None,
@@ -82,9 +82,9 @@ def test_domain_records_order_and_warnings():
 
 
 def test_check_with_dnspython_accepts_rendered_records_and_rejects_broken_ones():
-    good = _records.dkim_record('example.com', 'mail', 'A' * 700, 'rsa')
+    good = _dns_format.dkim_record('example.com', 'mail', 'A' * 700, 'rsa')
     d.check_with_dnspython(good)
-    d.check_with_dnspython(_records.ptr_record('2001:db8::1', 'mail.example.com'))
+    d.check_with_dnspython(_dns_format.ptr_record('2001:db8::1', 'mail.example.com'))
     broken = dict(good, zone_line=good['zone_line'].replace('v=DKIM1', 'v=DKIM2'))  # strings no longer match
     with pytest.raises(RecordError) as exc:
         d.check_with_dnspython(broken)
@@ -97,4 +97,4 @@ def test_check_with_dnspython_accepts_rendered_records_and_rejects_broken_ones()
 
 def test_key_data_error_is_a_value_error():
     # The module turns both error types into fail_json messages; neither may leak key bytes.
-    assert issubclass(_keys.KeyDataError, ValueError) and issubclass(RecordError, ValueError)
+    assert issubclass(_dkim_keys.KeyDataError, ValueError) and issubclass(RecordError, ValueError)

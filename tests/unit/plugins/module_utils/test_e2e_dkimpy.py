@@ -18,7 +18,7 @@ import dns.zone
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from ansible_collections.mailauth.dkim.plugins.module_utils import _dns_records, _keys, _records
+from ansible_collections.mailauth.dkim.plugins.module_utils import _dkim_keys, _dns_format, _dns_records_backend, _fileio
 
 MESSAGE = (
     b'From: Alice <alice@example.com>\r\n'
@@ -66,18 +66,18 @@ def signing_key_bytes(pem, key_type):
 ])
 def test_sign_and_verify_with_dkimpy(tmp_path, key_type, size, algorithm, strings):
     path = str(tmp_path / 'example.com.sel.private')
-    key = _keys.generate_private_key(key_type, size)
-    _keys.write_atomic(path, _keys.private_key_to_pem(key))
+    key = _dkim_keys.generate_private_key(key_type, size)
+    _fileio.write_atomic(path, _dkim_keys.private_key_to_pem(key))
     with open(path, 'rb') as handle:
         pem = handle.read()
-    info = _keys.public_info(_keys.load_private_key(pem))
-    from_dkim_key = _records.dkim_record('example.com', 'sel', info['public_key'], info['type'])
+    info = _dkim_keys.public_info(_dkim_keys.load_private_key(pem))
+    from_dkim_key = _dns_format.dkim_record('example.com', 'sel', info['public_key'], info['type'])
 
-    rendered = _dns_records.dkim_entry({'record': from_dkim_key}, 0, 'example.com', 3600)
-    _dns_records.check_with_dnspython(rendered)
+    rendered = _dns_records_backend.dkim_entry({'record': from_dkim_key}, 0, 'example.com', 3600)
+    _dns_records_backend.check_with_dnspython(rendered)
     assert rendered['value'] == from_dkim_key['value']
     assert len(rendered['strings']) == strings
-    dnsfunc = served_txt(_records.zone_snippet([rendered]))
+    dnsfunc = served_txt(_dns_format.zone_snippet([rendered]))
 
     signature = dkim.sign(MESSAGE, b'sel', b'example.com', signing_key_bytes(pem, key_type),
                           signature_algorithm=algorithm, include_headers=[b'from', b'to', b'subject', b'date'])
@@ -91,18 +91,18 @@ def test_sign_and_verify_with_dkimpy(tmp_path, key_type, size, algorithm, string
 
 
 def test_record_of_another_key_does_not_verify(tmp_path):
-    signer = _keys.generate_private_key('rsa', 1024)
-    other = _keys.public_info(_keys.generate_private_key('rsa', 1024))
-    record = _records.dkim_record('example.com', 'sel', other['public_key'], 'rsa')
-    dnsfunc = served_txt(_records.zone_snippet([record]))
-    signature = dkim.sign(MESSAGE, b'sel', b'example.com', _keys.private_key_to_pem(signer))
+    signer = _dkim_keys.generate_private_key('rsa', 1024)
+    other = _dkim_keys.public_info(_dkim_keys.generate_private_key('rsa', 1024))
+    record = _dns_format.dkim_record('example.com', 'sel', other['public_key'], 'rsa')
+    dnsfunc = served_txt(_dns_format.zone_snippet([record]))
+    signature = dkim.sign(MESSAGE, b'sel', b'example.com', _dkim_keys.private_key_to_pem(signer))
     assert dkim.verify(signature + MESSAGE, dnsfunc=dnsfunc) is False
 
 
 def test_testing_flag_is_seen_by_dkimpy():
-    info = _keys.public_info(_keys.generate_private_key('ed25519'))
-    record = _records.dkim_record('example.com', 'ed', info['public_key'], 'ed25519', testing=True)
-    txt = served_txt(_records.zone_snippet([record]))('ed._domainkey.example.com.')
+    info = _dkim_keys.public_info(_dkim_keys.generate_private_key('ed25519'))
+    record = _dns_format.dkim_record('example.com', 'ed', info['public_key'], 'ed25519', testing=True)
+    txt = served_txt(_dns_format.zone_snippet([record]))('ed._domainkey.example.com.')
     assert txt == ('v=DKIM1; k=ed25519; t=y; p=%s' % info['public_key']).encode()
     # dkimpy parses the record's tags the same way
     assert dkim.util.parse_tag_value(txt)[b't'] == b'y'

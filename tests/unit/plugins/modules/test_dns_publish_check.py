@@ -11,7 +11,7 @@ import json
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.mailauth.dkim.plugins.module_utils._records import dmarc_record, spf_record
+from ansible_collections.mailauth.dkim.plugins.module_utils._dns_format import dmarc_record, spf_record
 from ansible_collections.mailauth.dkim.plugins.modules import dns_check, dns_publish
 from ansible_collections.mailauth.dkim.tests.unit.dnsserver import (
     TSIG_NAME,

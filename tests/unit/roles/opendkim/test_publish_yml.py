@@ -19,7 +19,7 @@ import sys
 
 import pytest
 
-from ansible_collections.mailauth.dkim.plugins.module_utils._records import (
+from ansible_collections.mailauth.dkim.plugins.module_utils._dns_format import (
     dkim_record,
     dmarc_record,
     spf_record,

@@ -1,21 +1,19 @@
 # -*- coding: utf-8 -*-
 # Copyright: mailauth.dkim contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Key generation, loading, public DKIM data, user-given public keys and atomic writes."""
+"""_dkim_keys: key generation, loading, public DKIM data and user-given public keys."""
 
 from __future__ import absolute_import, division, print_function
 
 import base64
 import hashlib
-import os
-import stat
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from ansible_collections.mailauth.dkim.plugins.module_utils import _keys as k
-from ansible_collections.mailauth.dkim.plugins.module_utils._keys import KeyDataError
+from ansible_collections.mailauth.dkim.plugins.module_utils import _dkim_keys as k
+from ansible_collections.mailauth.dkim.plugins.module_utils._dkim_keys import KeyDataError
 
 
 @pytest.fixture(scope='module')
@@ -173,43 +171,6 @@ def test_parse_public_key_errors(rsa_key, ed_key):
     with pytest.raises(KeyDataError) as exc:
         k.parse_dkim_public_key(private_pem)
     assert private_pem.splitlines()[1] not in str(exc.value)
-
-
-def test_write_atomic_mode_and_prepare_before_rename(tmp_path):
-    path = str(tmp_path / 'key.pem')
-    seen = []
-
-    def prepare(tmp):
-        seen.append((os.path.dirname(tmp) == str(tmp_path), os.path.exists(path),
-                     stat.S_IMODE(os.stat(tmp).st_mode)))
-
-    k.write_atomic(path, b'secret', prepare)
-    assert seen == [(True, False, 0o600)]
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    assert open(path, 'rb').read() == b'secret'
-    assert os.listdir(str(tmp_path)) == ['key.pem']
-
-
-def test_write_atomic_failure_keeps_old_file_and_no_temp(tmp_path):
-    path = str(tmp_path / 'key.pem')
-    with open(path, 'wb') as handle:
-        handle.write(b'old')
-
-    def prepare(tmp):
-        raise OSError(1, 'boom')
-
-    with pytest.raises(OSError):
-        k.write_atomic(path, b'new', prepare)
-    assert open(path, 'rb').read() == b'old'
-    assert os.listdir(str(tmp_path)) == ['key.pem']
-
-
-def test_backup_name_is_unique(tmp_path):
-    path = str(tmp_path / 'key.pem')
-    first = k.backup_name(path, now=0)
-    assert first == path + '.19700101T000000Z.bak'
-    open(first, 'w').close()
-    assert k.backup_name(path, now=0) == path + '.19700101T000000Z.2.bak'
 
 
 @pytest.mark.parametrize('workers', [1, 2])

@@ -13,9 +13,9 @@ import dns.rdataclass
 import dns.rdatatype
 import pytest
 
-from ansible_collections.mailauth.dkim.plugins.module_utils._dnsclient import DNSClientError
-from ansible_collections.mailauth.dkim.plugins.module_utils._dnspublish import Publisher, publish
-from ansible_collections.mailauth.dkim.plugins.module_utils._records import dkim_record, dmarc_record, spf_record
+from ansible_collections.mailauth.dkim.plugins.module_utils._dns_client import DNSClientError
+from ansible_collections.mailauth.dkim.plugins.module_utils._dns_publish_backend import Publisher, publish
+from ansible_collections.mailauth.dkim.plugins.module_utils._dns_format import dkim_record, dmarc_record, spf_record
 from ansible_collections.mailauth.dkim.tests.unit.dnsserver import (
     TSIG_NAME,
     TSIG_SECRET,

@@ -249,7 +249,7 @@ def dkim_value(public_key, key_type='rsa', testing=False):
     """The DKIM key record value (RFC 6376 section 3.6.1, RFC 8463 for ed25519).
 
     ``public_key`` is the base64 ``p=`` data: DER SubjectPublicKeyInfo for RSA, the raw 32-byte key for
-    ed25519. Checking that it is a real key is the caller's job (see _keys.parse_dkim_public_key).
+    ed25519. Checking that it is a real key is the caller's job (see _dkim_keys.parse_dkim_public_key).
     """
     if key_type not in _DKIM_KEY_TYPES:
         raise RecordError('key_type must be one of %s, got %r' % (', '.join(_DKIM_KEY_TYPES), key_type))

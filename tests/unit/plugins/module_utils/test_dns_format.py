@@ -11,8 +11,8 @@ import dns.rdatatype
 import dns.zone
 import pytest
 
-from ansible_collections.mailauth.dkim.plugins.module_utils import _records as r
-from ansible_collections.mailauth.dkim.plugins.module_utils._records import RecordError
+from ansible_collections.mailauth.dkim.plugins.module_utils import _dns_format as r
+from ansible_collections.mailauth.dkim.plugins.module_utils._dns_format import RecordError
 
 
 # ------------------------------------------------------------------------------------------ TXT

@@ -9,7 +9,7 @@ This file is not part of the collection's public API. Other collections must not
 its functions may change or disappear in any release.
 
 How it works:
-1. every record is checked (``_dnsclient.normalize_records``) and records are grouped per name and type;
+1. every record is checked (``_dns_desired.normalize_records``) and records are grouped per name and type;
 2. each record's zone is taken from ``zones`` or found by asking the server for the SOA;
 3. the server is asked what it serves for each name/type (plain queries, nothing changes);
 4. the wanted RRset is computed: TXT records carrying the same version tag as ours (``v=spf1``,
@@ -34,16 +34,11 @@ try:
     import dns.rdatatype
     import dns.tsig
     import dns.update
-except ImportError:  # pragma: no cover - the module reports the missing library via _dnsclient
+except ImportError:  # pragma: no cover - the module reports the missing library via _dns_client
     pass
 
-from ansible_collections.mailauth.dkim.plugins.module_utils._dnsclient import (
-    DNSClientError,
-    normalize_records,
-    query,
-    resolve_server,
-    txt_tag,
-)
+from ansible_collections.mailauth.dkim.plugins.module_utils._dns_client import DNSClientError, query, resolve_server
+from ansible_collections.mailauth.dkim.plugins.module_utils._dns_desired import normalize_records, txt_tag
 
 TSIG_ALGORITHMS = ('hmac-sha256', 'hmac-sha384', 'hmac-sha512', 'hmac-sha224', 'hmac-sha1', 'hmac-md5')
 

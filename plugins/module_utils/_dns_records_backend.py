@@ -8,7 +8,7 @@
 This file is not part of the collection's public API. Other collections must not import it;
 its functions may change or disappear in any release.
 
-It turns the module's options into record dicts with the pure functions of _records, checks every
+It turns the module's options into record dicts with the pure functions of _dns_format, checks every
 rendered record with dnspython's own parser (what a DNS server loading the zone would do), and writes
 the optional zone snippet atomically. No DNS traffic.
 """
@@ -21,7 +21,7 @@ import traceback
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.mailauth.dkim.plugins.module_utils import _keys, _records
+from ansible_collections.mailauth.dkim.plugins.module_utils import _dkim_keys, _dns_format
 
 DNSPYTHON_IMPORT_ERROR = None
 try:
@@ -79,7 +79,7 @@ PTR_SPEC = dict(
 def argument_spec():
     spec = dict((k, dict(v)) for k, v in DOMAIN_SPEC.items())
     spec['domain'] = dict(type='str')
-    spec['ttl'] = dict(type='int', default=_records.DEFAULT_TTL)
+    spec['ttl'] = dict(type='int', default=_dns_format.DEFAULT_TTL)
     spec['domains'] = dict(type='list', elements='dict')
     spec['ptr'] = dict(type='list', elements='dict', options=PTR_SPEC)
     spec['dest'] = dict(type='path')
@@ -98,12 +98,12 @@ def dkim_entry(entry, index, domain, ttl, where=None):
     record = entry.get('record')
     if record is not None:
         if entry.get('public_key'):
-            raise _records.RecordError('%s: give either public_key or record, not both' % where)
+            raise _dns_format.RecordError('%s: give either public_key or record, not both' % where)
         if not isinstance(record, dict) or record.get('kind', 'dkim') != 'dkim' or 'value' not in record:
-            raise _records.RecordError('%s: record must be a DKIM record as returned by mailauth.dkim.dkim_key' % where)
-        if record.get('domain') and _records.validate_domain(record['domain']) != domain:
-            raise _records.RecordError('%s: record is for domain %s, not %s' % (where, record['domain'], domain))
-        tags = _records.parse_tags(record['value'])
+            raise _dns_format.RecordError('%s: record must be a DKIM record as returned by mailauth.dkim.dkim_key' % where)
+        if record.get('domain') and _dns_format.validate_domain(record['domain']) != domain:
+            raise _dns_format.RecordError('%s: record is for domain %s, not %s' % (where, record['domain'], domain))
+        tags = _dns_format.parse_tags(record['value'])
         entry['public_key'] = tags.get('p')
         if entry.get('selector') is None:
             entry['selector'] = record.get('selector')
@@ -114,24 +114,24 @@ def dkim_entry(entry, index, domain, ttl, where=None):
     elif entry.get('public_key') is None:
         if 'record' in entry and entry.get('selector') is None:
             return None
-        raise _records.RecordError('%s: public_key (or record) is required' % where)
+        raise _dns_format.RecordError('%s: public_key (or record) is required' % where)
     if not entry.get('selector'):
-        raise _records.RecordError('%s: selector is required' % where)
+        raise _dns_format.RecordError('%s: selector is required' % where)
     try:
-        key = _keys.parse_dkim_public_key(entry['public_key'], entry.get('key_type'))
-    except _keys.KeyDataError as exc:
-        raise _records.RecordError('%s (selector %r): %s' % (where, entry['selector'], exc))
-    rec = _records.dkim_record(domain, entry['selector'], key['public_key'], key['type'],
-                               _as_bool_testing(entry), ttl)
+        key = _dkim_keys.parse_dkim_public_key(entry['public_key'], entry.get('key_type'))
+    except _dkim_keys.KeyDataError as exc:
+        raise _dns_format.RecordError('%s (selector %r): %s' % (where, entry['selector'], exc))
+    rec = _dns_format.dkim_record(domain, entry['selector'], key['public_key'], key['type'],
+                                  _as_bool_testing(entry), ttl)
     rec['fingerprint'] = key['fingerprint']
     rec['size'] = key['size']
     return rec
 
 
 def domain_records(spec, default_ttl, warn):
-    domain = _records.validate_domain(spec.get('domain'))
+    domain = _dns_format.validate_domain(spec.get('domain'))
     ttl = spec.get('ttl')
-    ttl = _records.validate_ttl(default_ttl if ttl is None else ttl)
+    ttl = _dns_format.validate_ttl(default_ttl if ttl is None else ttl)
     records = []
     for index, entry in enumerate(spec.get('dkim') or []):
         rec = dkim_entry(entry, index, domain, ttl)
@@ -148,14 +148,14 @@ def domain_records(spec, default_ttl, warn):
         records.append(dkim_entry({'record': entry}, index, domain, ttl, where='dkim_records[%d]' % index))
     if spec.get('spf') is not None:
         spf = dict((k, v) for k, v in spec['spf'].items() if v is not None)
-        rec = _records.spf_record(domain, spf, ttl)
-        if len(rec['value'].encode('utf-8')) > _records.SPF_RECOMMENDED_MAX:
+        rec = _dns_format.spf_record(domain, spf, ttl)
+        if len(rec['value'].encode('utf-8')) > _dns_format.SPF_RECOMMENDED_MAX:
             warn('SPF record for %s is %d bytes; RFC 7208 recommends under %d so answers fit in one UDP packet'
-                 % (domain, len(rec['value']), _records.SPF_RECOMMENDED_MAX))
+                 % (domain, len(rec['value']), _dns_format.SPF_RECOMMENDED_MAX))
         records.append(rec)
     if spec.get('dmarc') is not None:
         dmarc = dict((k, v) for k, v in spec['dmarc'].items() if v is not None)
-        records.append(_records.dmarc_record(domain, dmarc, ttl))
+        records.append(_dns_format.dmarc_record(domain, dmarc, ttl))
     return records
 
 
@@ -167,13 +167,13 @@ def check_with_dnspython(record):
         rdata_text = record['zone_line'].split(' IN %s ' % record['type'], 1)[1]
         rdata = dns.rdata.from_text(dns.rdataclass.IN, rdtype, rdata_text)
     except dns.exception.DNSException as exc:
-        raise _records.RecordError('record %s %s does not parse as DNS data: %s' % (record['fqdn'], record['type'], exc))
+        raise _dns_format.RecordError('record %s %s does not parse as DNS data: %s' % (record['fqdn'], record['type'], exc))
     if name.to_text() != record['fqdn'].lower():
-        raise _records.RecordError('record name %s does not round-trip through dnspython' % record['fqdn'])
+        raise _dns_format.RecordError('record name %s does not round-trip through dnspython' % record['fqdn'])
     if record['type'] == 'TXT':
         wanted = [s.encode('utf-8') for s in record['strings']]
         if list(rdata.strings) != wanted:
-            raise _records.RecordError('record %s TXT strings do not round-trip through dnspython' % record['fqdn'])
+            raise _dns_format.RecordError('record %s TXT strings do not round-trip through dnspython' % record['fqdn'])
 
 
 class RecordsBackend(object):
@@ -203,12 +203,12 @@ class RecordsBackend(object):
         for spec in specs:
             try:
                 records.extend(domain_records(spec, self.params['ttl'], self.module.warn))
-            except _records.RecordError as exc:
+            except _dns_format.RecordError as exc:
                 self.module.fail_json(msg=str(exc))
         for index, entry in enumerate(self.params['ptr'] or []):
             try:
-                records.append(_records.ptr_record(entry['ip'], entry['name'], self.params['ttl']))
-            except _records.RecordError as exc:
+                records.append(_dns_format.ptr_record(entry['ip'], entry['name'], self.params['ttl']))
+            except _dns_format.RecordError as exc:
                 self.module.fail_json(msg='ptr[%d]: %s' % (index, exc))
         for record in records:
             key = (record['fqdn'], record['type'])
@@ -218,7 +218,7 @@ class RecordsBackend(object):
             seen[key] = record['kind']
             try:
                 check_with_dnspython(record)
-            except _records.RecordError as exc:
+            except _dns_format.RecordError as exc:
                 self.module.fail_json(msg=str(exc))
         return records
 
@@ -279,7 +279,7 @@ class RecordsBackend(object):
 
     def run(self):
         self.records = self.build()
-        zone = _records.zone_snippet(self.records, self.header())
+        zone = _dns_format.zone_snippet(self.records, self.header())
         out = {'changed': False, 'records': self.records, 'zone': zone}
         if self.params['dest']:
             out.update(self.write_dest(zone))

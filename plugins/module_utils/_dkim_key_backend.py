@@ -1,0 +1,312 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailauth.dkim contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""PRIVATE module_utils of mailauth.dkim: the backend of the mailauth.dkim.dkim_key module.
+
+This file is not part of the collection's public API. Other collections must not import it;
+its functions may change or disappear in any release.
+
+KeyBackend plans every key first (validation, reading existing keys) and only then writes, so bad input
+fails before anything on the host changes. Key generation and parsing are the pure functions of _dkim_keys;
+files are written with _fileio. Private key bytes are never put into return values, warnings, diffs or
+error messages.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import grp
+import os
+import pwd
+
+from ansible_collections.mailauth.dkim.plugins.module_utils import _dns_format
+from ansible_collections.mailauth.dkim.plugins.module_utils._dkim_keys import (
+    DEFAULT_RSA_SIZE,
+    MIN_RSA_SIZE,
+    KeyDataError,
+    generate_many,
+    load_private_key,
+    public_info,
+    validate_key_request,
+)
+from ansible_collections.mailauth.dkim.plugins.module_utils._fileio import backup_name, write_atomic
+
+
+ITEM_KEYS = ('path', 'domain', 'selector', 'type', 'size', 'testing')
+
+
+class KeyBackend(object):
+    """Plans and applies mailauth.dkim.dkim_key for one or many keys."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.warnings = []
+        self.diffs = []
+
+    # -- planning -----------------------------------------------------------------------------
+
+    def items(self):
+        p = self.params
+        if p['keys'] is not None:
+            raw = p['keys']
+        else:
+            raw = [dict((k, p[k]) for k in ITEM_KEYS)]
+        items = []
+        for index, entry in enumerate(raw):
+            item = dict(entry)
+            for key in ('type', 'size', 'testing'):
+                if item.get(key) is None:
+                    item[key] = p[key]
+            item['testing'] = bool(item.get('testing'))
+            item['where'] = 'keys[%d]: ' % index if p['keys'] is not None else ''
+            items.append(item)
+        return items
+
+    def fail(self, msg, **kwargs):
+        self.module.fail_json(msg=msg, **kwargs)
+
+    def validate(self, items):
+        state = self.params['state']
+        paths = {}
+        names = {}
+        try:
+            _dns_format.validate_ttl(self.params['ttl'])
+        except _dns_format.RecordError as exc:
+            self.fail(str(exc))
+        self.validate_owner()
+        if self.params['workers'] < 0:
+            self.fail('workers must be 0 (one per CPU) or a positive number, got %d' % self.params['workers'])
+        for item in items:
+            where = item['where']
+            path = item.get('path')
+            if not path:
+                self.fail('%spath is required' % where)
+            path = item['path'] = os.path.abspath(os.path.expanduser(path))
+            if path in paths:
+                self.fail('%spath %s is also used by keys[%d]' % (where, path, paths[path]))
+            paths[path] = len(paths)
+            if state == 'absent':
+                continue
+            for required in ('domain', 'selector'):
+                if not item.get(required):
+                    self.fail('%s%s is required when state=present (key %s)' % (where, required, path))
+            try:
+                item['domain'] = _dns_format.validate_domain(item['domain'])
+                item['selector'] = _dns_format.validate_selector(item['selector'], item['domain'])
+                item['type'], item['size'] = validate_key_request(item['type'], item['size'])
+            except (_dns_format.RecordError, KeyDataError) as exc:
+                self.fail('%s%s' % (where, exc))
+            name = (item['selector'], item['domain'])
+            if name in names:
+                self.fail('%sselector %r of domain %s is also used by %s: one DNS name can publish only one key'
+                          % (where, item['selector'], item['domain'], names[name]))
+            names[name] = path
+            directory = os.path.dirname(path)
+            if not os.path.isdir(directory):
+                self.fail('%sdirectory %s for key %s does not exist' % (where, directory, path))
+            if os.path.isdir(path):
+                self.fail('%spath %s is a directory, not a key file' % (where, path))
+
+    def validate_owner(self):
+        """A missing user or group fails before any key is written, not halfway through a list."""
+        for option, lookup in (('owner', pwd.getpwnam), ('group', grp.getgrnam)):
+            name = self.params.get(option)
+            if name is None or str(name).isdigit():
+                continue
+            try:
+                lookup(name)
+            except KeyError:
+                self.fail('%s %r does not exist on this host' % (option, name))
+
+    def inspect(self, item):
+        """Decide what to do with one key; reads the existing file. Never writes."""
+        path = item['path']
+        force = self.params['force']
+        if self.params['state'] == 'absent':
+            item['action'] = 'remove' if os.path.lexists(path) else 'none'
+            if item['action'] == 'remove':
+                try:  # only for the diff; a file that is not a key is removed all the same
+                    with open(path, 'rb') as handle:
+                        item['existing'] = public_info(load_private_key(handle.read(), path))
+                except (IOError, OSError, KeyDataError):
+                    item['existing'] = {'type': 'unknown', 'size': 0, 'fingerprint': 'unknown'}
+            return
+        if not os.path.lexists(path):
+            item['action'] = 'create'
+            return
+        try:
+            with open(path, 'rb') as handle:
+                data = handle.read()
+        except (IOError, OSError) as exc:
+            self.fail('%scannot read existing key %s: %s' % (item['where'], path, exc.strerror or exc))
+        try:
+            key = load_private_key(data, path)
+        except KeyDataError as exc:
+            if not force:
+                self.fail('%s%s; it was left alone. Set force=true to replace it (the old file is kept as a backup)'
+                          % (item['where'], exc))
+            item['action'] = 'replace'
+            item['mismatch'] = str(exc)
+            return
+        item['existing'] = public_info(key)
+        mismatch = self.mismatch(item, item['existing'])
+        item['mismatch'] = mismatch
+        item['action'] = 'replace' if (mismatch and force) else 'keep'
+
+    @staticmethod
+    def mismatch(item, info):
+        wanted_type = item['type'] or info['type']
+        if wanted_type != info['type']:
+            return 'existing key is %s %d, requested %s' % (info['type'], info['size'], wanted_type)
+        if info['type'] == 'rsa':
+            if item['size'] is not None and item['size'] != info['size']:
+                return 'existing key is rsa %d, requested rsa %d' % (info['size'], item['size'])
+            if info['size'] < MIN_RSA_SIZE:
+                return 'existing key is rsa %d, under the %d-bit minimum' % (info['size'], MIN_RSA_SIZE)
+        return None
+
+    # -- applying -----------------------------------------------------------------------------
+
+    def file_args(self, path):
+        args = self.module.load_file_common_arguments(self.params, path=path)
+        if args.get('mode') is None:
+            args['mode'] = '0600'
+        return args
+
+    def apply(self, item):
+        module = self.module
+        path = item['path']
+        action = item['action']
+        changed = False
+        result = {'path': path, 'changed': False}
+        if action == 'remove':
+            changed = True
+            if self.params['backup']:
+                result['backup_file'] = None if module.check_mode else self.backup(path)
+            if not module.check_mode:
+                os.unlink(path)
+            self.add_diff(path, self.describe(item, item.get('existing')), None)
+        if action in ('none', 'remove'):
+            result.update(changed=changed, state='absent')
+            return result
+
+        result.update(domain=item['domain'], selector=item['selector'], mismatch=item.get('mismatch'), state='present')
+        info = item.get('existing')
+        if action in ('create', 'replace'):
+            changed = True
+            if module.check_mode:
+                info = None
+            else:
+                if action == 'replace':
+                    result['backup_file'] = self.backup(path)
+                pem = item.pop('pem')
+                info = public_info(load_private_key(pem, path))
+                args = self.file_args(path)
+
+                def prepare(tmp):
+                    tmp_args = dict(args, path=tmp)
+                    module.set_fs_attributes_if_different(tmp_args, False)
+
+                try:
+                    write_atomic(path, pem, prepare)
+                except (IOError, OSError) as exc:
+                    self.fail('cannot write key %s: %s' % (path, getattr(exc, 'strerror', None) or exc))
+                del pem
+            self.add_diff(path, self.describe(item, item.get('existing')), self.describe(item, info, pending=info is None))
+        if os.path.lexists(path) or not module.check_mode:
+            changed = module.set_fs_attributes_if_different(self.file_args(path), changed)
+        result['changed'] = changed
+        result['status'] = {'create': 'created', 'replace': 'replaced', 'keep': 'kept'}[action]
+        if info is None:
+            result.update(type=item['type'] or 'rsa', size=self.planned_size(item), public_key=None,
+                          fingerprint=None, record=None)
+        else:
+            result.update(info)
+            result['record'] = _dns_format.dkim_record(item['domain'], item['selector'], info['public_key'],
+                                                       info['type'], item['testing'], self.params['ttl'])
+        return result
+
+    @staticmethod
+    def planned_size(item):
+        if (item['type'] or 'rsa') == 'ed25519':
+            return 256
+        return item['size'] or DEFAULT_RSA_SIZE
+
+    def backup(self, path):
+        name = backup_name(path)
+        try:
+            with open(path, 'rb') as handle:
+                data = handle.read()
+            st = os.stat(path)
+
+            def prepare(tmp):
+                os.chmod(tmp, st.st_mode & 0o7777)
+                try:
+                    os.chown(tmp, st.st_uid, st.st_gid)
+                except OSError:
+                    pass
+
+            write_atomic(name, data, prepare)
+        except (IOError, OSError) as exc:
+            self.fail('cannot back up %s to %s: %s; nothing was replaced' % (path, name, getattr(exc, 'strerror', None) or exc))
+        return name
+
+    def describe(self, item, info, pending=False):
+        if info is None and not pending:
+            return None
+        out = {'path': item['path']}
+        if item.get('domain'):
+            out.update(domain=item['domain'], selector=item['selector'])
+        if info is not None:
+            out.update(type=info['type'], size=info['size'], fingerprint=info['fingerprint'])
+        else:
+            out.update(type=item['type'] or 'rsa', size=self.planned_size(item), fingerprint='(new key)')
+        return out
+
+    def add_diff(self, path, before, after):
+        if not self.module._diff:
+            return
+
+        def render(d):
+            if d is None:
+                return ''
+            fields = ('path', 'domain', 'selector', 'type', 'size', 'fingerprint')
+            return ''.join('%s: %s\n' % (k, d[k]) for k in fields if k in d)
+
+        self.diffs.append({'before_header': path, 'after_header': path,
+                           'before': render(before), 'after': render(after)})
+
+    def run(self):
+        items = self.items()
+        self.validate(items)
+        for item in items:
+            self.inspect(item)
+        if not self.module.check_mode:
+            # Every new key is generated before any file is written.
+            todo = [item for item in items if item['action'] in ('create', 'replace')]
+            workers = self.params['workers'] or os.cpu_count() or 1
+            pems = generate_many([(item['type'] or 'rsa', item['size']) for item in todo], workers)
+            for item, pem in zip(todo, pems):
+                item['pem'] = pem
+        results = [self.apply(item) for item in items]
+        mismatched = [r for r in results if r.get('mismatch') and r.get('status') == 'kept']
+        for r in mismatched[:10]:
+            self.module.warn('%s kept unchanged: %s; set force=true to replace it (a backup is kept)'
+                             % (r['path'], r['mismatch']))
+        if len(mismatched) > 10:
+            self.module.warn('%d more keys differ from what was requested and were kept; see "mismatch" in the result'
+                             % (len(mismatched) - 10))
+        out = {'changed': any(r['changed'] for r in results)}
+        if self.params['keys'] is not None:
+            out['key_results'] = results
+        else:
+            # AnsibleModule.exit_json() would add file facts (size, mode, state...) over ours for a 'path' key.
+            single = dict(results[0])
+            single['filename'] = single.pop('path')
+            single.pop('state', None)
+            out.update(single)
+        if self.diffs:
+            out['diff'] = self.diffs if len(self.diffs) > 1 else self.diffs[0]
+        return out

@@ -1,0 +1,227 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailauth.dkim contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""PRIVATE module_utils of mailauth.dkim: DKIM keys as data (generate, serialize, load, inspect).
+
+This file is not part of the collection's public API. Other collections must not import it;
+its functions may change or disappear in any release.
+
+Pure functions over ``cryptography`` objects and bytes: validate a requested type/size, generate keys,
+serialize and load them, the public DKIM data (p= bytes, fingerprint) of a key, and parse a public key
+given by a user. ``cryptography`` is imported in a guarded block: validate_key_request(), KeyDataError and
+the constants work without it (the role's validation and the filters use them on the controller), the
+rest needs it (``HAS_CRYPTOGRAPHY``). Private key bytes are never put into error messages.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import base64
+import binascii
+import hashlib
+import re
+import traceback
+
+CRYPTOGRAPHY_IMPORT_ERROR = None
+try:
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+except ImportError:
+    HAS_CRYPTOGRAPHY = False
+    CRYPTOGRAPHY_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_CRYPTOGRAPHY = True
+
+KEY_TYPES = ('rsa', 'ed25519')
+DEFAULT_RSA_SIZE = 2048
+MIN_RSA_SIZE = 1024
+# RFC 8301 section 3.2: verifiers must handle 1024 to 4096 bits; larger keys may not be verified at all.
+MAX_RSA_SIZE = 4096
+
+
+class KeyDataError(ValueError):
+    """Key material that cannot be used; the message never contains private key bytes."""
+
+
+def validate_key_request(key_type, size):
+    """Check a requested type/size. Returns (type, size or None). ``None`` means 'not specified'."""
+    if key_type is not None and key_type not in KEY_TYPES:
+        raise KeyDataError('type must be one of %s, got %r' % (', '.join(KEY_TYPES), key_type))
+    if size is not None:
+        if isinstance(size, bool) or not isinstance(size, int):
+            raise KeyDataError('size must be an integer number of bits, got %r' % (size,))
+        if (key_type or 'rsa') == 'rsa':
+            if size < MIN_RSA_SIZE:
+                raise KeyDataError('size %d is too small: RSA keys under %d bits are rejected by receivers '
+                                   '(RFC 8301)' % (size, MIN_RSA_SIZE))
+            if size > MAX_RSA_SIZE:
+                raise KeyDataError('size %d is too large: verifiers need only handle RSA keys up to %d bits '
+                                   '(RFC 8301)' % (size, MAX_RSA_SIZE))
+            if size % 8:
+                raise KeyDataError('size %d is not a multiple of 8' % size)
+    return key_type, size
+
+
+def generate_private_key(key_type='rsa', size=None):
+    if key_type == 'ed25519':
+        return ed25519.Ed25519PrivateKey.generate()
+    return rsa.generate_private_key(public_exponent=65537, key_size=size or DEFAULT_RSA_SIZE)
+
+
+def generate_pem(request):
+    """Generate one key and return its PEM bytes. ``request`` is (type, size); used by generate_many()."""
+    key_type, size = request
+    return private_key_to_pem(generate_private_key(key_type, size))
+
+
+def generate_many(requests, workers=1):
+    """PEM bytes for each (type, size) request, in order.
+
+    RSA generation is CPU-bound and holds the GIL, so with ``workers`` > 1 and enough RSA keys to be worth it,
+    the keys are made in forked worker processes on this host (the key bytes come back over a local pipe and
+    never leave the host). Where process pools are not available, it falls back to generating in-process.
+    """
+    requests = list(requests)
+    costly = sum(1 for key_type, dummy in requests if key_type != 'ed25519')
+    if workers > 1 and costly >= 4:
+        try:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+            from concurrent.futures.process import BrokenProcessPool
+            context = multiprocessing.get_context('fork')
+            with ProcessPoolExecutor(max_workers=min(workers, costly), mp_context=context) as pool:
+                return list(pool.map(generate_pem, requests))
+        except (ImportError, OSError, ValueError, NotImplementedError, BrokenProcessPool):
+            pass
+    return [generate_pem(request) for request in requests]
+
+
+def private_key_to_pem(key):
+    """PEM bytes: PKCS#1 ('RSA PRIVATE KEY', as opendkim-genkey writes) for RSA, PKCS#8 for ed25519."""
+    if isinstance(key, rsa.RSAPrivateKey):
+        fmt = serialization.PrivateFormat.TraditionalOpenSSL
+    else:
+        fmt = serialization.PrivateFormat.PKCS8
+    return key.private_bytes(serialization.Encoding.PEM, fmt, serialization.NoEncryption())
+
+
+def load_private_key(data, path='the key file'):
+    """Load an unencrypted PEM (or DER) private key. Cheap: RSA consistency checks are skipped."""
+    loaders = (serialization.load_pem_private_key,) if b'-----BEGIN' in data else (
+        serialization.load_der_private_key,)
+    for loader in loaders:
+        try:
+            try:
+                key = loader(data, password=None, unsafe_skip_rsa_key_validation=True)
+            except TypeError:  # cryptography < 39
+                key = loader(data, password=None)
+        except TypeError:
+            raise KeyDataError('%s holds an encrypted private key; DKIM signers need an unencrypted one' % path)
+        except (ValueError, UnsupportedAlgorithm):
+            break
+        if not isinstance(key, (rsa.RSAPrivateKey, ed25519.Ed25519PrivateKey)):
+            raise KeyDataError('%s holds a private key of type %s; DKIM uses rsa or ed25519'
+                               % (path, _kind(key)))
+        return key
+    raise KeyDataError('%s does not hold a readable PEM private key' % path)
+
+
+def dkim_public_bytes(public_key):
+    """The bytes that go base64-encoded into p=: DER SubjectPublicKeyInfo (RSA), raw 32 bytes (ed25519)."""
+    if isinstance(public_key, ed25519.Ed25519PublicKey):
+        return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def fingerprint(public_bytes):
+    """SHA-256 over the p= bytes, as colon-separated lower-case hex."""
+    digest = hashlib.sha256(public_bytes).hexdigest()
+    return ':'.join(digest[i:i + 2] for i in range(0, len(digest), 2))
+
+
+def public_info(private_key):
+    """type, size, public_key (base64 p= data) and fingerprint of a private key object."""
+    public = private_key.public_key()
+    raw = dkim_public_bytes(public)
+    if isinstance(private_key, ed25519.Ed25519PrivateKey):
+        key_type, size = 'ed25519', 256
+    else:
+        key_type, size = 'rsa', private_key.key_size
+    return {
+        'type': key_type,
+        'size': size,
+        'public_key': base64.b64encode(raw).decode('ascii'),
+        'fingerprint': fingerprint(raw),
+    }
+
+
+def _kind(key):
+    """A readable algorithm name for a key object (EC, DSA, Ed448, X25519...)."""
+    for cls in type(key).__mro__:
+        name = cls.__name__
+        for suffix in ('PrivateKey', 'PublicKey'):
+            if name.endswith(suffix) and name != suffix:
+                return name[:-len(suffix)].lstrip('_')
+    return type(key).__name__
+
+
+def _short(text):
+    text = str(text)
+    return text if len(text) <= 60 else text[:57] + '...'
+
+
+def parse_dkim_public_key(text, key_type=None):
+    """Parse a public key given by a user: base64 p= data, base64 DER or PEM.
+
+    Returns a dict with type, size, public_key (canonical base64 p= data) and fingerprint.
+    Raises KeyDataError naming the value when it is not an RSA (>= 1024 bits) or ed25519 public key,
+    or when it does not match ``key_type``.
+    """
+    if key_type is not None and key_type not in KEY_TYPES:
+        raise KeyDataError('key_type must be one of %s, got %r' % (', '.join(KEY_TYPES), key_type))
+    if not isinstance(text, str) or not text.strip():
+        raise KeyDataError('public_key must be a non-empty string, got %r' % (text,))
+    stripped = text.strip()
+    public = None
+    if stripped.startswith('-----BEGIN'):
+        if 'PRIVATE KEY' in stripped.split('\n', 1)[0]:
+            raise KeyDataError('public_key holds a PRIVATE key; give the public key only')
+        try:
+            public = serialization.load_pem_public_key(stripped.encode('ascii'))
+        except (ValueError, UnsupportedAlgorithm):
+            raise KeyDataError('public_key %r is PEM but not a readable public key' % _short(stripped))
+    else:
+        compact = re.sub(r'\s+', '', stripped)
+        try:
+            der = base64.b64decode(compact, validate=True)
+        except (binascii.Error, ValueError):
+            raise KeyDataError('public_key %r is not base64 (nor PEM)' % _short(stripped))
+        if len(der) == 32:
+            if key_type == 'rsa':
+                raise KeyDataError('public_key %r is a raw 32-byte ed25519 key but key_type is rsa' % _short(stripped))
+            public = ed25519.Ed25519PublicKey.from_public_bytes(der)
+        else:
+            try:
+                public = serialization.load_der_public_key(der)
+            except (ValueError, UnsupportedAlgorithm):
+                raise KeyDataError('public_key %r is not an RSA SubjectPublicKeyInfo nor a raw 32-byte ed25519 key'
+                                   % _short(stripped))
+    if isinstance(public, ed25519.Ed25519PublicKey):
+        found = 'ed25519'
+        size = 256
+    elif isinstance(public, rsa.RSAPublicKey):
+        found = 'rsa'
+        size = public.key_size
+        if size < MIN_RSA_SIZE:
+            raise KeyDataError('public_key %r is a %d-bit RSA key; receivers reject keys under %d bits'
+                               % (_short(stripped), size, MIN_RSA_SIZE))
+    else:
+        raise KeyDataError('public_key %r is a key of type %s; DKIM uses rsa or ed25519'
+                           % (_short(stripped), _kind(public)))
+    if key_type is not None and key_type != found:
+        raise KeyDataError('public_key %r is an %s key but key_type is %s' % (_short(stripped), found, key_type))
+    raw = dkim_public_bytes(public)
+    return {'type': found, 'size': size, 'public_key': base64.b64encode(raw).decode('ascii'),
+            'fingerprint': fingerprint(raw)}
