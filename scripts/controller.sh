@@ -160,8 +160,8 @@ mail_servers:
       ansible_python_interpreter: /usr/bin/python3
   vars:
     opendkim_domains:
-      - {name: example.test, selector: mail2026}
-      - {name: example.test, selector: ed2026, key_type: ed25519}
+      - {domain: example.test, selector: mail2026}
+      - {domain: example.test, selector: ed2026, key_type: ed25519}
     opendkim_zone_file: /home/deploy/site/example.test.zone
 INVENTORY
 SNIPPET
@@ -220,8 +220,8 @@ mail_servers:
     ansible_user: deploy
     ansible_python_interpreter: /usr/bin/python3
     opendkim_domains:
-      - {name: example.test, selector: mail2026}
-      - {name: example.test, selector: ed2026, key_type: ed25519}
+      - {domain: example.test, selector: mail2026}
+      - {domain: example.test, selector: ed2026, key_type: ed25519}
     opendkim_zone_file: "/home/ansible/site/{{ inventory_hostname }}.zone"
 INVENTORY
   # run ARGS...: ansible-playbook in ~/site, no warning allowed; the log is run.log, the changed tasks changed.txt.

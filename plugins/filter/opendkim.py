@@ -1,0 +1,99 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailauth.dkim contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Filters that shape the data of the mailauth.dkim.opendkim role.
+
+Thin wrappers over plugins/module_utils/_opendkim_role.py: they hand Jinja's values to its pure functions, turn
+their RoleInputError into AnsibleFilterError and report deprecated variable names once. Each filter is documented
+in the YAML file of the same name next to this one (ansible-doc -t filter mailauth.dkim.<name>).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import functools
+
+import yaml
+
+from ansible.errors import AnsibleFilterError
+from ansible.utils.display import Display
+
+from ansible_collections.mailauth.dkim.plugins.module_utils import _opendkim_role as role
+
+display = Display()
+
+
+@functools.lru_cache(maxsize=1)
+def _role_options():
+    """The options of the role's meta/argument_specs.yml: the one home of its types and defaults."""
+    with open(role.spec_path(__file__)) as handle:
+        return yaml.safe_load(handle)['argument_specs']['main']['options']
+
+
+def _reported(func):
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except role.RoleInputError as exc:
+            raise AnsibleFilterError(str(exc))
+    return wrapper
+
+
+def _deprecate(messages):
+    if messages:
+        renamed = ', '.join('%s (now %s)' % item for item in sorted(role.RENAMED_KEY_OPTIONS.items()))
+        display.deprecated('opendkim_domains: %d item(s) use the old item name(s) %s, the names of the modules. '
+                           'First: %s' % (len(messages), renamed, messages[0]),
+                           version='1.0.0', collection_name='mailauth.dkim')
+
+
+@_reported
+def signing_keys(domains, key_dir):
+    keys, deprecations = role.signing_keys(domains, key_dir, _role_options()['opendkim_domains'])
+    _deprecate(deprecations)
+    return keys
+
+
+@_reported
+def role_option(value, name):
+    options = _role_options()
+    if name not in options:
+        raise AnsibleFilterError('role_option: the role has no variable %r' % (name,))
+    return role.apply_spec(name, value, options[name])[0]
+
+
+@_reported
+def spf_conflicts(policies, hostvars, hosts, this_host):
+    others = dict((host, hostvars[host].get('opendkim_domains')) for host in hosts if host != this_host)
+    return role.spf_conflicts(policies, others)
+
+
+@_reported
+def dns_publication(hosts, hostvars, ttl):
+    data = dict((host, {'records': hostvars[host].get('opendkim_dns_records'),
+                        'update': hostvars[host].get('opendkim_dns_update')}) for host in hosts)
+    return role.publication(data, ttl)
+
+
+class FilterModule(object):
+    """mailauth.dkim filters for the opendkim role."""
+
+    def filters(self):
+        return {
+            'signing_keys': signing_keys,
+            'key_options': _reported(role.key_options),
+            'domain_policies': _reported(role.domain_policies),
+            'spf_conflicts': spf_conflicts,
+            'role_option': role_option,
+            'opendkim_sockets': _reported(role.check_sockets),
+            'trusted_hosts': _reported(role.trusted_hosts),
+            'opendkim_instances': _reported(role.instances),
+            'opendkim_files': _reported(role.config_files),
+            'postfix_milter_settings': _reported(role.postfix_milter_settings),
+            'postconf_changes': _reported(role.postconf_changes),
+            'dns_publication': dns_publication,
+            'readiness_lines': _reported(role.readiness_lines),
+        }

@@ -1,0 +1,416 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailauth.dkim contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""PRIVATE module_utils of mailauth.dkim: the data of the mailauth.dkim.opendkim role.
+
+This file is not part of the collection's public API. Other collections must not import it;
+its functions may change or disappear in any release.
+
+The role's tasks are declarative glue; every list or dict they need is shaped here, by pure functions over plain
+values that the filters in plugins/filter/opendkim.py expose to Jinja:
+
+- the role's variables are checked with the role's own argument spec (ArgumentSpecValidator, which also applies
+  the defaults written there) and with the same functions the modules use (``_dns_format`` for names and
+  records, ``_dkim_keys`` for key types and sizes, the option specs of ``dns_records`` for SPF and DMARC);
+- the key list, the per-domain policies, the OpenDKIM instances and files, Postfix's milter settings and the
+  records of all hosts are computed in one pass each (linear in the number of domains).
+
+Every check raises RoleInputError with a message that names the variable, the item and the bad value.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import posixpath
+import re
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
+
+from ansible_collections.mailauth.dkim.plugins.module_utils._dkim_keys import KeyDataError, validate_key_request
+from ansible_collections.mailauth.dkim.plugins.module_utils._dns_format import (
+    RecordError,
+    dmarc_value,
+    spf_value,
+    validate_domain,
+    validate_selector,
+)
+from ansible_collections.mailauth.dkim.plugins.module_utils._dns_records_backend import DMARC_SPEC, SPF_SPEC
+
+# Item names of opendkim_domains that were renamed to the modules' vocabulary (old name: new name).
+RENAMED_KEY_OPTIONS = {'name': 'domain'}
+
+_INET = re.compile(r'^inet(6?):([0-9]{1,5})(?:@(\S+))?$')
+_LOCAL = re.compile(r'^local:(/\S+)$')
+# A Postfix milter list: {name, attr=value, ...} groups or bare names, separated by commas or white space.
+_MILTER_TOKEN = re.compile(r'\{[^}]*\}|[^,\s{}]+')
+_MILTER_NAME = re.compile(r'^\{\s*([^,\s}]*)')
+
+
+class RoleInputError(ValueError):
+    """A role variable that cannot be used; the message names the variable and the bad value."""
+
+
+# --------------------------------------------------------------------------------------------
+# The role's argument spec: types, defaults, aliases
+# --------------------------------------------------------------------------------------------
+
+def _errors(result):
+    """The messages of a failed ArgumentSpecValidator run (an unknown option says so: its message does not)."""
+    return '; '.join(('unsupported option %s' % err if isinstance(err, UnsupportedError) else str(err))
+                     for err in result.errors)
+
+
+def _without_none(value):
+    """``value`` with the null entries of its dicts left out: an option set to null means "not given"."""
+    if isinstance(value, dict):
+        return dict((k, _without_none(v)) for k, v in value.items() if v is not None)
+    if isinstance(value, list):
+        return [_without_none(item) for item in value]
+    return value
+
+
+def apply_spec(name, value, spec):
+    """Check ``value`` of the role variable ``name`` against its argument spec entry and fill in the defaults.
+
+    Null options count as not given (they get their default). Returns (validated value, deprecation messages).
+    ``spec`` is the entry of meta/argument_specs.yml.
+    """
+    result = ArgumentSpecValidator({name: spec}).validate({name: _without_none(value)})
+    if result.error_messages:
+        raise RoleInputError('%s: %s' % (name, _errors(result)))
+    return result.validated_parameters[name], [d['msg'] for d in result._deprecations]  # pylint: disable=protected-access
+
+
+# --------------------------------------------------------------------------------------------
+# Keys and domain policies
+# --------------------------------------------------------------------------------------------
+
+def _check_policy(where, domain, kind, value):
+    """Validate an spf or dmarc dict exactly as mailauth.dkim.dns_records does (its option spec, then the record)."""
+    spec = SPF_SPEC if kind == 'spf' else DMARC_SPEC
+    result = ArgumentSpecValidator(spec).validate(value)
+    if result.error_messages:
+        raise RoleInputError('%s (%s): %s: %s' % (where, domain, kind, _errors(result)))
+    params = dict((k, v) for k, v in result.validated_parameters.items() if v is not None)
+    try:
+        if kind == 'spf':
+            spf_value(params, domain)
+        else:
+            dmarc_value(params)
+    except RecordError as exc:
+        raise RoleInputError('%s (%s): %s' % (where, domain, exc))
+
+
+def signing_keys(domains, key_dir, spec):
+    """The normalised keys of ``opendkim_domains`` (validated items, in order).
+
+    Each key is ``{domain, selector, key_type, key_size, testing, spf, dmarc, path, fqdn}``: names in lower case
+    without a trailing dot, ``key_size`` None for Ed25519, ``path`` the private key file in ``key_dir``.
+    Returns (keys, deprecation messages).
+    """
+    if not isinstance(domains, list):
+        raise RoleInputError('opendkim_domains must be a list with one dict per key, got %r' % (domains,))
+    items, deprecations = apply_spec('opendkim_domains', domains, spec)
+    keys = []
+    seen = {}
+    policies = {}
+    for index, item in enumerate(items):
+        where = 'opendkim_domains[%d]' % index
+        for old, new in RENAMED_KEY_OPTIONS.items():
+            if item.get(old) is None:
+                continue
+            if item[new] is not None and item[new] != item[old]:
+                raise RoleInputError('%s: %s %r and its old name %s %r disagree; give only %s'
+                                     % (where, new, item[new], old, item[old], new))
+            item[new] = item[old]
+            deprecations.append('%s: %s is the old name of %s' % (where, old, new))
+        if item['domain'] is None:
+            raise RoleInputError('%s: domain is required, got %s' % (where, json.dumps(domains[index], sort_keys=True)))
+        try:
+            domain = validate_domain(item['domain'], what='domain')
+            selector = validate_selector(item['selector'], domain)
+        except RecordError as exc:
+            raise RoleInputError('%s: %s' % (where, exc))
+        key_type = item['key_type']
+        size = item['key_size'] if key_type == 'rsa' else None
+        try:
+            validate_key_request(key_type, size)
+        except KeyDataError as exc:
+            raise RoleInputError('%s (%s): %s' % (where, domain, exc))
+        fqdn = '%s._domainkey.%s' % (selector, domain)
+        if fqdn in seen:
+            raise RoleInputError('opendkim_domains[%d] and [%d] both ask for the selector %s of %s (%s): a selector '
+                                 'names one key' % (seen[fqdn], index, selector, domain, fqdn))
+        seen[fqdn] = index
+        for kind in ('spf', 'dmarc'):
+            if item[kind] is None:
+                continue
+            first = policies.setdefault((domain, kind), (index, item[kind]))
+            if first[1] != item[kind]:
+                raise RoleInputError('opendkim_domains[%d] and [%d] describe the %s of %s differently (%s and %s): '
+                                     'give it on one item of the domain'
+                                     % (first[0], index, kind, domain, json.dumps(first[1], sort_keys=True),
+                                        json.dumps(item[kind], sort_keys=True)))
+            if first[0] == index:
+                _check_policy(where, domain, kind, item[kind])
+        keys.append({
+            'domain': domain, 'selector': selector, 'key_type': key_type, 'key_size': size,
+            'testing': item['testing'], 'spf': item['spf'], 'dmarc': item['dmarc'], 'fqdn': fqdn,
+            'path': posixpath.join(key_dir, '%s.%s.private' % (domain, selector)),
+        })
+    return keys, deprecations
+
+
+def key_options(keys):
+    """The ``keys`` option of mailauth.dkim.dkim_key for the normalised keys."""
+    out = []
+    for key in keys:
+        item = {'path': key['path'], 'domain': key['domain'], 'selector': key['selector'],
+                'key_type': key['key_type'], 'testing': key['testing']}
+        if key['key_type'] == 'rsa':
+            item['key_size'] = key['key_size']
+        out.append(item)
+    return out
+
+
+def domain_policies(keys, key_results=None):
+    """One item per domain, in order, shaped like the ``domains`` option of mailauth.dkim.dns_records.
+
+    ``spf``/``dmarc`` appear when an item of the domain gives them. With ``key_results`` (the ``key_results`` of
+    mailauth.dkim.dkim_key), ``dkim`` lists the records of the domain's keys.
+    """
+    by_domain = {}
+    out = []
+    for key in keys:
+        policy = by_domain.get(key['domain'])
+        if policy is None:
+            policy = by_domain[key['domain']] = {'domain': key['domain']}
+            if key_results is not None:
+                policy['dkim'] = []
+            out.append(policy)
+        for kind in ('spf', 'dmarc'):
+            if key[kind] is not None:
+                policy.setdefault(kind, key[kind])
+    for result in key_results or []:
+        policy = by_domain.get(result.get('domain'))
+        if policy is not None:
+            policy['dkim'].append({'record': result.get('record')})
+    return out
+
+
+def _domain_of(item):
+    name = item.get('domain', item.get('name'))
+    return str(name).lower().rstrip('.') if name is not None else None
+
+
+def spf_conflicts(policies, others):
+    """SPF descriptions of this host's domains that another host gives differently.
+
+    ``others`` maps host names to their ``opendkim_domains``. Returns sorted, unique "domain on host: spf" lines.
+    """
+    mine = dict((p['domain'], p['spf']) for p in policies if p.get('spf') is not None)
+    out = set()
+    if not mine:
+        return []
+    for host, items in others.items():
+        for item in items or []:
+            if not isinstance(item, dict) or item.get('spf') is None:
+                continue
+            domain = _domain_of(item)
+            if domain in mine and mine[domain] != item['spf']:
+                out.add('%s on %s: %s' % (domain, host, json.dumps(item['spf'], sort_keys=True)))
+    return sorted(out)
+
+
+# --------------------------------------------------------------------------------------------
+# Sockets, trusted hosts, OpenDKIM instances and files
+# --------------------------------------------------------------------------------------------
+
+def parse_socket(socket, what='opendkim_socket'):
+    """Split an opendkim.conf socket: {'family': inet|inet6|local, 'port', 'host', 'path'}."""
+    if not isinstance(socket, str):
+        raise RoleInputError('%s must be a string, got %r' % (what, socket))
+    match = _INET.match(socket)
+    if match:
+        port = int(match.group(2))
+        if not 0 < port < 65536:
+            raise RoleInputError('%s %r: port %d is not between 1 and 65535' % (what, socket, port))
+        family = 'inet6' if match.group(1) else 'inet'
+        return {'family': family, 'port': port, 'host': match.group(3), 'path': None}
+    match = _LOCAL.match(socket)
+    if match and '/../' not in match.group(1) + '/':
+        return {'family': 'local', 'port': None, 'host': None, 'path': match.group(1)}
+    raise RoleInputError('%s %r is not a socket OpenDKIM can listen on: use inet:PORT@HOST, inet6:PORT@HOST or '
+                         'local:/path' % (what, socket))
+
+
+def check_sockets(sockets):
+    """Check the role's socket variables (name: value); two of them may not be the same socket."""
+    seen = {}
+    for name in sorted(sockets):
+        parse_socket(sockets[name], name)
+        if sockets[name] in seen:
+            raise RoleInputError('%s and %s are both %s: each OpenDKIM instance needs its own socket'
+                                 % (seen[sockets[name]], name, sockets[name]))
+        seen[sockets[name]] = name
+    return sockets
+
+
+def trusted_hosts(hosts, what='opendkim_trusted_hosts'):
+    """Check the TrustedHosts entries: one host, address or network per item (the file has one per line)."""
+    for index, host in enumerate(hosts):
+        if not isinstance(host, str) or not host or re.search(r'[\s,#]', host):
+            raise RoleInputError('%s[%d]: invalid entry %s (one host, address or network per item)'
+                                 % (what, index, json.dumps(host)))
+    return list(hosts)
+
+
+def instance(spec, queue_dir):
+    """An OpenDKIM instance with its Postfix milter address and socket directory.
+
+    ``spec`` has at least ``socket`` and ``milter`` (the user's milter address or None). Adds ``milter`` (computed
+    from the socket when not given: a socket inside Postfix's queue directory is relative to its chroot),
+    ``socket_dir`` ('' for inet sockets) and ``in_queue_dir``.
+    """
+    socket = parse_socket(spec['socket'])
+    milter = spec.get('milter')
+    socket_dir = ''
+    if socket['family'] == 'local':
+        socket_dir = posixpath.dirname(socket['path'])
+    if not milter:
+        if socket['family'] == 'inet':
+            milter = 'inet:%s:%d' % (socket['host'] or 'localhost', socket['port'])
+        elif socket['family'] == 'inet6':
+            milter = 'inet:[%s]:%d' % (socket['host'] or '::1', socket['port'])
+        elif socket['path'].startswith(queue_dir.rstrip('/') + '/'):
+            milter = 'unix:' + socket['path'][len(queue_dir.rstrip('/')) + 1:]
+        else:
+            milter = 'unix:' + socket['path']
+    out = dict(spec)
+    out.update(milter=milter, socket_dir=socket_dir,
+               in_queue_dir=bool(socket_dir) and (socket_dir + '/').startswith(queue_dir.rstrip('/') + '/'))
+    return out
+
+
+def instances(specs, queue_dir):
+    """``instance`` for each of ``specs``."""
+    return [instance(spec, queue_dir) for spec in specs]
+
+
+def config_files(instances, trusted_hosts_file):
+    """The files of the OpenDKIM transaction, in writing order: TrustedHosts, every table, every configuration."""
+    files = [{'src': 'etc/opendkim/TrustedHosts.j2', 'dest': trusted_hosts_file, 'validate': False}]
+    for inst in instances:
+        files.append({'src': 'etc/opendkim/KeyTable.j2', 'dest': inst['key_table'], 'validate': False,
+                      'instance': inst})
+        files.append({'src': 'etc/opendkim/SigningTable.j2', 'dest': inst['signing_table'], 'validate': False,
+                      'instance': inst})
+    for inst in instances:
+        files.append({'src': 'etc/opendkim.conf.j2', 'dest': inst['config_file'], 'validate': True,
+                      'instance': inst})
+    return files
+
+
+# --------------------------------------------------------------------------------------------
+# Postfix
+# --------------------------------------------------------------------------------------------
+
+def merge_milters(value, add, remove=()):
+    """A Postfix milter list with the milters ``add`` appended once and those in ``remove`` taken out.
+
+    Entries already there (other milters, ``{name, attr=value}`` groups) keep their place and spelling; when
+    nothing changes, ``value`` is returned exactly as written.
+    """
+    add = list(add)
+    tokens = _MILTER_TOKEN.findall(value or '')
+    out = []
+    names = []
+    for token in tokens:
+        name = _MILTER_NAME.match(token).group(1) if token.startswith('{') else token
+        if name not in remove:
+            out.append(token)
+            names.append(name)
+    for milter in add:
+        if milter not in names:
+            out.append(milter)
+            names.append(milter)
+    return value if out == tokens else ', '.join(out)
+
+
+def postfix_milter_settings(current, milters, stale, default_action, protocol):
+    """The milter settings Postfix should have, from its ``current`` ones (name: value)."""
+    milters = list(milters)
+    return {
+        'smtpd_milters': merge_milters(current.get('smtpd_milters', ''), milters, stale),
+        'non_smtpd_milters': merge_milters(current.get('non_smtpd_milters', ''), milters, stale),
+        'milter_default_action': default_action,
+        'milter_protocol': str(protocol),
+    }
+
+
+def postconf_changes(desired, current):
+    """``name=value`` arguments for ``postconf -e``: the desired settings that differ from the current ones."""
+    return ['%s=%s' % (name, desired[name]) for name in desired if desired[name] != current.get(name)]
+
+
+# --------------------------------------------------------------------------------------------
+# Publication: the records of every host
+# --------------------------------------------------------------------------------------------
+
+def _unique(items):
+    seen = set()
+    out = []
+    for item in items:
+        mark = json.dumps(item, sort_keys=True, default=str)
+        if mark not in seen:
+            seen.add(mark)
+            out.append(item)
+    return out
+
+
+def publication(hosts, ttl):
+    """What the role publishes for the hosts of the play.
+
+    ``hosts`` maps each host to ``{'records': its opendkim_dns_records, 'update': its opendkim_dns_update}``.
+    Returns ``{'records', 'sending_ips_by_domain'}``: every host's records once, the PTR records of
+    ``update.ptr`` (with their own ``ttl``, else ``ttl``), and for each domain the addresses of the hosts that
+    sign for it (``update.sending_ips``, else the addresses of ``update.ptr``).
+    """
+    records = []
+    ptrs = []
+    ips_by_domain = {}
+    for host in hosts:
+        own = hosts[host].get('records') or []
+        update = hosts[host].get('update') or {}
+        records.extend(own)
+        ptr = update.get('ptr') or []
+        for item in ptr:
+            entry = dict(item, type='PTR')
+            entry['ttl'] = item.get('ttl') if item.get('ttl') is not None else ttl
+            ptrs.append(entry)
+        ips = update.get('sending_ips') or [item['ip'] for item in ptr]
+        for record in own:
+            if record.get('kind') != 'ptr':
+                known = ips_by_domain.setdefault(record['domain'], [])
+                known.extend(ip for ip in ips if ip not in known)
+    return {'records': _unique(records + ptrs), 'sending_ips_by_domain': ips_by_domain}
+
+
+def readiness_lines(check):
+    """The readiness report of mailauth.dkim.dns_check as console lines."""
+    lines = ['%-9s %s %s' % (r['status'], r['fqdn'], r['type']) for r in check.get('records', [])]
+    for domain, report in check.get('readiness', {}).items():
+        lines.append('%s: %s' % (domain, 'READY' if report['ready'] else 'NOT READY'))
+        lines.extend('  [%s] %s' % ('ok' if item['ok'] else 'FAIL', item['message']) for item in report['checks'])
+    return lines
+
+
+def spec_path(here):
+    """The role's argument spec, from a file in plugins/<type>/ of the collection."""
+    return os.path.join(os.path.dirname(os.path.abspath(here)), '..', '..', 'roles', 'opendkim', 'meta',
+                        'argument_specs.yml')
