@@ -43,7 +43,7 @@ def _jinja(value):
     return '{{' in value or '{%' in value
 
 
-TASKS = [(path, task) for path, task in role_tasks()]
+TASKS = list(role_tasks())
 
 
 @pytest.mark.parametrize('path, task', TASKS, ids=['%s: %s' % (p, t.get('name', '?')) for p, t in TASKS])
