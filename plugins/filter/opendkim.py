@@ -96,4 +96,5 @@ class FilterModule(object):
             'postconf_changes': _reported(role.postconf_changes),
             'dns_publication': dns_publication,
             'readiness_lines': _reported(role.readiness_lines),
+            'records_summary': _reported(role.records_summary),
         }

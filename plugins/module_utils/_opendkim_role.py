@@ -410,6 +410,26 @@ def readiness_lines(check):
     return lines
 
 
+def records_summary(records, zone_file=None, limit=20):
+    """What the role prints about the records: counts per kind, where the zone snippet went, and the zone lines
+    themselves only when there are at most ``limit`` of them (the full list stays in ``opendkim_dns_records``)."""
+    kinds = {}
+    for record in records:
+        kinds[record.get('kind')] = kinds.get(record.get('kind'), 0) + 1
+    domains = set(record.get('domain') for record in records if record.get('kind') != 'ptr')
+    counts = ', '.join('%d %s' % (kinds[kind], kind.upper()) for kind in ('dkim', 'spf', 'dmarc', 'ptr')
+                       if kind in kinds)
+    lines = ['%d DNS record(s) to publish for %d domain(s): %s.' % (len(records), len(domains), counts or 'none')]
+    if zone_file:
+        lines.append('Zone file snippet: %s (on the controller).' % zone_file)
+    if len(records) <= limit:
+        lines.extend(record['zone_line'] for record in records)
+    else:
+        lines.append('The records are in the fact opendkim_dns_records (more than opendkim_print_records_limit=%d, '
+                     'so not printed here).' % limit)
+    return lines
+
+
 def spec_path(here):
     """The role's argument spec, from a file in plugins/<type>/ of the collection."""
     return os.path.join(os.path.dirname(os.path.abspath(here)), '..', '..', 'roles', 'opendkim', 'meta',

@@ -340,3 +340,20 @@ def test_readiness_lines():
                                                                       {'ok': False, 'message': 'no DMARC'}]}}}
     assert F['readiness_lines'](check) == ['published example.com TXT', 'example.com: NOT READY',
                                            '  [ok] SPF passes', '  [FAIL] no DMARC']
+
+
+def _record(kind, domain, n=0):
+    return {'kind': kind, 'domain': domain, 'zone_line': '%s %s %d' % (kind, domain, n)}
+
+
+def test_records_summary_prints_a_few_records_and_summarises_many():
+    few = [_record('dkim', 'example.com'), _record('spf', 'example.com'), _record('dmarc', 'example.com')]
+    assert F['records_summary'](few, '/tmp/example.zone', 20) == [
+        '3 DNS record(s) to publish for 1 domain(s): 1 DKIM, 1 SPF, 1 DMARC.',
+        'Zone file snippet: /tmp/example.zone (on the controller).',
+        'dkim example.com 0', 'spf example.com 0', 'dmarc example.com 0']
+    many = [_record('dkim', 'd%d.example.net' % i, i) for i in range(500)] + [_record('ptr', None)]
+    lines = F['records_summary'](many, None, 20)
+    assert lines == ['501 DNS record(s) to publish for 500 domain(s): 500 DKIM, 1 PTR.',
+                     'The records are in the fact opendkim_dns_records (more than opendkim_print_records_limit=20, '
+                     'so not printed here).']
