@@ -23,6 +23,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
 import json
 import os
 import posixpath
@@ -261,12 +262,28 @@ def check_sockets(sockets):
     return sockets
 
 
-def trusted_hosts(hosts, what='opendkim_trusted_hosts'):
-    """Check the TrustedHosts entries: one host, address or network per item (the file has one per line)."""
+# The widest networks TrustedHosts may hold without opendkim_trusted_hosts_allow_wide: every host in them can have
+# mail signed with the domain's keys.
+WIDEST_PREFIX = {4: 16, 6: 48}
+
+
+def trusted_hosts(hosts, allow_wide=False, what='opendkim_trusted_hosts'):
+    """Check the TrustedHosts entries: one host, address or network per item (the file has one per line), and no
+    network wider than a /16 (IPv4) or /48 (IPv6) unless ``allow_wide``."""
     for index, host in enumerate(hosts):
         if not isinstance(host, str) or not host or re.search(r'[\s,#]', host):
             raise RoleInputError('%s[%d]: invalid entry %s (one host, address or network per item)'
                                  % (what, index, json.dumps(host)))
+        try:
+            network = ipaddress.ip_network(host.lstrip('!'), strict=False)
+        except ValueError:
+            continue  # a host name
+        if network.prefixlen < WIDEST_PREFIX[network.version] and not allow_wide:
+            raise RoleInputError('%s[%d]: %s holds %s addresses, and every one of them could have mail signed with '
+                                 'your keys; list narrower networks (at most a /%d) or set '
+                                 'opendkim_trusted_hosts_allow_wide: true'
+                                 % (what, index, host, '{:,}'.format(network.num_addresses),
+                                    WIDEST_PREFIX[network.version]))
     return list(hosts)
 
 

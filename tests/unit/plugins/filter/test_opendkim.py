@@ -215,6 +215,25 @@ def test_bad_sockets_are_refused(sockets, message):
 
 
 @pytest.mark.parametrize('hosts, message', [
+    (['0.0.0.0/0'], 'opendkim_trusted_hosts[0]: 0.0.0.0/0 holds 4,294,967,296 addresses'),
+    (['::/0'], 'opendkim_trusted_hosts[0]: ::/0 holds'),
+    (['192.0.2.1', '10.0.0.0/8'], 'opendkim_trusted_hosts[1]: 10.0.0.0/8 holds 16,777,216 addresses'),
+    (['2001:db8::/32'], 'opendkim_trusted_hosts[0]: 2001:db8::/32 holds'),
+    (['10.0.0.0/15'], 'list narrower networks (at most a /16) or set opendkim_trusted_hosts_allow_wide: true'),
+])
+def test_wide_trusted_networks_are_refused_unless_allowed(hosts, message):
+    with pytest.raises(AnsibleFilterError) as err:
+        F['trusted_hosts'](hosts)
+    assert message in str(err.value)
+    assert F['trusted_hosts'](hosts, True) == hosts
+
+
+def test_narrow_networks_and_names_are_trusted():
+    hosts = ['10.1.0.0/16', '2001:db8:1::/48', '192.0.2.7', 'relay.example.com', '!10.1.2.3']
+    assert F['trusted_hosts'](hosts) == hosts
+
+
+@pytest.mark.parametrize('hosts, message', [
     (['192.0.2.0/24', ''], 'opendkim_trusted_hosts[1]: invalid entry ""'),
     (['192.0.2.1, 192.0.2.2'], 'opendkim_trusted_hosts[0]: invalid entry "192.0.2.1, 192.0.2.2"'),
     (['host # comment'], 'opendkim_trusted_hosts[0]: invalid entry "host # comment"'),
