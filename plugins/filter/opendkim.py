@@ -62,6 +62,8 @@ def role_option(value, name):
     options = _role_options()
     if name not in options:
         raise AnsibleFilterError('role_option: the role has no variable %r' % (name,))
+    if name == 'opendkim_dns_update':
+        return role.dns_update(value, options[name])
     return role.apply_spec(name, value, options[name])[0]
 
 

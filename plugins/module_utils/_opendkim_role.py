@@ -40,6 +40,8 @@ from ansible_collections.mailauth.dkim.plugins.module_utils._dns_format import (
     validate_domain,
     validate_selector,
 )
+from ansible_collections.mailauth.dkim.plugins.module_utils._dns_client import DNSClientError
+from ansible_collections.mailauth.dkim.plugins.module_utils._dns_publish_backend import tsig_key
 from ansible_collections.mailauth.dkim.plugins.module_utils._dns_records_backend import DMARC_SPEC, SPF_SPEC
 
 # Item names of opendkim_domains that were renamed to the modules' vocabulary (old name: new name).
@@ -85,6 +87,27 @@ def apply_spec(name, value, spec):
     if result.error_messages:
         raise RoleInputError('%s: %s' % (name, _errors(result)))
     return result.validated_parameters[name], [d['msg'] for d in result._deprecations]  # pylint: disable=protected-access
+
+
+def dns_update(value, spec):
+    """``opendkim_dns_update`` with its defaults, checked as dns_publish will check it (the TSIG key is built
+    with dnspython, so a secret that is not base64 is refused here; the secret is never shown)."""
+    update = apply_spec('opendkim_dns_update', value, spec)[0]
+    try:
+        tsig_key(update['tsig_key_name'], update['tsig_key_secret'], update['tsig_algorithm'])
+        for index, zone in enumerate(update['zones'] or []):
+            validate_domain(zone, what='opendkim_dns_update.zones[%d]' % index)
+        for index, item in enumerate(update['ptr'] or []):
+            try:
+                ipaddress.ip_address(item['ip'])
+            except ValueError:
+                raise RecordError('opendkim_dns_update.ptr[%d].ip %r is not an IP address' % (index, item['ip']))
+            validate_domain(item['name'], what='opendkim_dns_update.ptr[%d].name' % index)
+    except DNSClientError as exc:
+        raise RoleInputError('opendkim_dns_update: %s' % exc)
+    except RecordError as exc:
+        raise RoleInputError(str(exc))
+    return update
 
 
 # --------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ VALIDATION_TASKS = (
     "Check that the controller's Python has dnspython and cryptography",
     'Check the domains, selectors, keys and policies',
     'Check the sockets and trusted hosts',
+    'Check the DNS update settings',
     "Collect each domain's SPF and DMARC policy",
     "Check that every mail server in the inventory describes each domain's SPF the same way",
 )
@@ -102,6 +103,13 @@ BAD_INPUT = [
     ('tsig_without_secret', domains({'domain': 'example.com'},
                                     opendkim_dns_update={'server': '192.0.2.53', 'tsig_key_name': 'k'}),
      'missing required arguments: tsig_key_secret found in opendkim_dns_update', SPEC_TASK),
+    ('wide_trusted_network', domains({'domain': 'example.com'}, opendkim_trusted_hosts=['0.0.0.0/0']),
+     'opendkim_trusted_hosts[0]: 0.0.0.0/0 holds 4,294,967,296 addresses', SOCKETS_TASK),
+    ('tsig_not_base64', domains({'domain': 'example.com'},
+                                opendkim_dns_update={'server': '192.0.2.53', 'tsig_key_name': 'k',
+                                                     'tsig_key_secret': 'no base64 here!'}),
+     "opendkim_dns_update: tsig_key_secret for key 'k' is not valid base64 (the secret itself is not shown)",
+     'Check the DNS update settings'),
     ('domains_not_a_list', {'opendkim_domains': 'example.com'},
      "Elements value for option 'opendkim_domains' is of type str and we were unable to convert to dict", SPEC_TASK),
 ]
@@ -116,6 +124,7 @@ def test_bad_input_fails_before_any_change(tmp_path, ansible_env, name, extra_va
     # task was reached.
     assert tasks and tasks[-1] == task, tasks
     assert all(t in VALIDATION_TASKS for t in tasks), tasks
+    assert 'no base64 here!' not in out
 
 
 def test_old_item_name_works_with_a_deprecation(tmp_path, ansible_env):

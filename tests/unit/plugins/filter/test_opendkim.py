@@ -339,16 +339,16 @@ def test_publication_collects_every_host_once_with_ptr_ttls():
 
 
 def test_role_option_fills_in_the_spec_defaults():
-    out = F['role_option']({'server': '192.0.2.53', 'tsig_key_name': 'k', 'tsig_key_secret': 's',
+    out = F['role_option']({'server': '192.0.2.53', 'tsig_key_name': 'k', 'tsig_key_secret': 'c2VjcmV0',
                             'ptr': [{'ip': '192.0.2.1', 'name': 'mail.example.com'}]}, 'opendkim_dns_update')
     assert (out['port'], out['tsig_algorithm'], out['check'], out['check_timeout'], out['check_interval'],
             out['check_fail_on'], out['zones']) == (53, 'hmac-sha256', True, 60, 2, 'missing', None)
     # null is "not given", as for module options.
-    out = F['role_option']({'server': 's', 'tsig_key_name': 'k', 'tsig_key_secret': 's', 'port': None,
+    out = F['role_option']({'server': 's', 'tsig_key_name': 'k', 'tsig_key_secret': 'c2VjcmV0', 'port': None,
                             'tsig_algorithm': None, 'check': None}, 'opendkim_dns_update')
     assert (out['port'], out['tsig_algorithm'], out['check']) == (53, 'hmac-sha256', True)
     with pytest.raises(AnsibleFilterError) as err:
-        F['role_option']({'server': 's', 'tsig_key_name': 'k', 'tsig_key_secret': 's', 'port': 'x'},
+        F['role_option']({'server': 's', 'tsig_key_name': 'k', 'tsig_key_secret': 'c2VjcmV0', 'port': 'x'},
                          'opendkim_dns_update')
     assert "opendkim_dns_update: argument 'port' is of type" in str(err.value)
 
@@ -376,3 +376,24 @@ def test_records_summary_prints_a_few_records_and_summarises_many():
     assert lines == ['501 DNS record(s) to publish for 500 domain(s): 500 DKIM, 1 PTR.',
                      'The records are in the fact opendkim_dns_records (more than opendkim_print_records_limit=20, '
                      'so not printed here).']
+
+
+UPDATE = {'server': '192.0.2.53', 'tsig_key_name': 'mail-key', 'tsig_key_secret': 'c2VjcmV0c2VjcmV0c2VjcmV0'}
+
+
+@pytest.mark.parametrize('change, message', [
+    ({'tsig_key_secret': 'not base64!'},
+     "opendkim_dns_update: tsig_key_secret for key 'mail-key' is not valid base64 (the secret itself is not shown)"),
+    ({'tsig_key_secret': ''}, 'is not valid base64'),
+    ({'zones': ['example..com']}, "opendkim_dns_update.zones[0] 'example..com' has an empty label"),
+    ({'ptr': [{'ip': '192.0.2.300', 'name': 'mail.example.com'}]},
+     "opendkim_dns_update.ptr[0].ip '192.0.2.300' is not an IP address"),
+    ({'ptr': [{'ip': '192.0.2.3', 'name': 'mail example.com'}]}, "opendkim_dns_update.ptr[0].name 'mail example.com'"),
+    ({'tsig_algorithm': 'hmac-md4'}, 'value of tsig_algorithm must be one of'),
+])
+def test_bad_dns_update_settings_are_refused_without_the_secret(change, message):
+    with pytest.raises(AnsibleFilterError) as err:
+        F['role_option'](dict(UPDATE, **change), 'opendkim_dns_update')
+    assert message in str(err.value)
+    if change.get('tsig_key_secret'):
+        assert change['tsig_key_secret'] not in str(err.value)
