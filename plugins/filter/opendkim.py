@@ -99,4 +99,6 @@ class FilterModule(object):
             'dns_publication': dns_publication,
             'readiness_lines': _reported(role.readiness_lines),
             'records_summary': _reported(role.records_summary),
+            'milter_bypasses': _reported(role.milter_bypasses),
+            'bypass_fixes': _reported(role.bypass_fixes),
         }

@@ -398,6 +398,78 @@ def postconf_changes(desired, current):
     return ['%s=%s' % (name, desired[name]) for name in desired if desired[name] != current.get(name)]
 
 
+# Postfix services that take in user mail, and the parameter that gives them their milters.
+USER_MAIL_SERVICES = {'smtpd': 'smtpd_milters', 'pickup': 'non_smtpd_milters'}
+_LOOPBACK = ('127.0.0.1', '[::1]', '::1', 'localhost', '[127.0.0.1]')
+
+
+def _milter_names(value):
+    return [(_MILTER_NAME.match(t).group(1) if t.startswith('{') else t) for t in _MILTER_TOKEN.findall(value or '')]
+
+
+def milter_bypasses(services, overrides, mail_macros, milters):
+    """Where Postfix would take in user mail without our milters.
+
+    ``services``: the lines of ``postconf -M``; ``overrides``: the lines of ``postconf -Px`` (``name/type/parameter =
+    value``); ``mail_macros``: main.cf's ``milter_mail_macros``; ``milters``: our milter addresses. Looks at every
+    ``smtpd`` service not bound to the loopback address (a content filter's re-injection port is) and at ``pickup``
+    (``sendmail``): a ``-o smtpd_milters``/``non_smtpd_milters`` without our milters, ``receive_override_options``
+    with ``no_milters``, and a ``milter_mail_macros`` (there or in main.cf) without ``{auth_type}`` (OpenDKIM signs
+    authenticated submissions only when it gets it). Returns one dict per finding: ``service``, ``setting``,
+    ``value``, ``message`` and ``fix`` (the value that repairs it).
+    """
+    milters = list(milters)
+    params = {}
+    for line in overrides:
+        key, sep, value = line.partition('=')
+        parts = key.strip().split('/')
+        if sep and len(parts) == 3:
+            params.setdefault((parts[0], parts[1]), {})[parts[2]] = value.strip()
+    found = []
+
+    def finding(service, setting, value, message, fix):
+        found.append({'service': service, 'setting': setting, 'value': value, 'fix': fix,
+                      'message': '%s: %s = %s %s' % (service, setting, value or '(empty)', message)})
+
+    if '{auth_type}' not in (mail_macros or '').split():
+        finding('main.cf', 'milter_mail_macros', mail_macros,
+                'lacks {auth_type}: OpenDKIM cannot tell authenticated submissions apart and leaves them unsigned',
+                ('%s {auth_type}' % mail_macros).strip())
+    for line in services:
+        fields = line.split()
+        if len(fields) < 8 or fields[7] not in USER_MAIL_SERVICES:
+            continue
+        name, kind, command = fields[0], fields[1], fields[7]
+        if kind == 'inet' and ':' in name and name.rsplit(':', 1)[0] in _LOOPBACK:
+            continue
+        where = 'master.cf service %s/%s' % (name, kind)
+        own = params.get((name, kind), {})
+        setting = USER_MAIL_SERVICES[command]
+        if setting in own:
+            present = _milter_names(own[setting])
+            missing = [m for m in milters if m not in present]
+            if missing:
+                finding(where, setting, own[setting], 'overrides main.cf without %s: mail taken in there is not '
+                        'signed' % ', '.join(missing), merge_milters(own[setting], milters))
+        options = own.get('receive_override_options')
+        if options is not None and 'no_milters' in re.split(r'[\s,]+', options):
+            finding(where, 'receive_override_options', options, 'switches every milter off: mail taken in there is '
+                    'not signed', ', '.join(o for o in re.split(r'[\s,]+', options) if o and o != 'no_milters'))
+        macros = own.get('milter_mail_macros')
+        if macros is not None and '{auth_type}' not in macros.split():
+            finding(where, 'milter_mail_macros', macros, 'lacks {auth_type}: authenticated submissions there are '
+                    'not signed', ('%s {auth_type}' % macros).strip())
+    return found
+
+
+def bypass_fixes(findings):
+    """``postconf`` arguments that repair the findings of milter_bypasses: (``-e`` args, ``-P`` args)."""
+    main = ['%s=%s' % (f['setting'], f['fix']) for f in findings if f['service'] == 'main.cf']
+    master = ['%s/%s=%s' % (f['service'].split()[-1], f['setting'], f['fix']) for f in findings
+              if f['service'] != 'main.cf']
+    return {'main': main, 'master': master}
+
+
 # --------------------------------------------------------------------------------------------
 # Publication: the records of every host
 # --------------------------------------------------------------------------------------------

@@ -272,3 +272,73 @@ def test_rejected_configuration_changes_nothing(host, broken_run):
     assert host.service("opendkim").is_running
     raw = send_and_fetch(host, "sendmail", "alice@example.org")
     assert email.message_from_bytes(raw).get_all("DKIM-Signature")
+
+
+# The paths around the milter that master.cf can open (the usual "OpenDKIM does not sign" reports): a submission
+# service with its own smtpd_milters, pickup (sendmail) with receive_override_options=no_milters, and
+# milter_mail_macros without {auth_type}. Runs last: it changes master.cf, and puts it back at the end.
+BYPASS_SETUP = [
+    "postconf -M submission/inet='submission inet n - y - - smtpd'",
+    "postconf -P submission/inet/smtpd_milters=inet:localhost:11332",
+    "postconf -P pickup/unix/receive_override_options=no_milters",
+    "postconf -e 'milter_mail_macros=i {mail_addr} {mail_host}'",
+    "postfix reload",
+]
+BYPASS_MESSAGES = [
+    "master.cf service submission/inet: smtpd_milters = inet:localhost:11332 overrides main.cf without",
+    "master.cf service pickup/unix: receive_override_options = no_milters switches every milter off",
+    "main.cf: milter_mail_macros = i {mail_addr} {mail_host} lacks {auth_type}",
+]
+
+
+def postfix_files(host):
+    return {name: host.file("/etc/postfix/" + name).sha256sum for name in ("main.cf", "master.cf")}
+
+
+@pytest.fixture(scope="session")
+def bypass_runs():
+    """Open the three bypasses on every host, then converge with the default (fail) and with fix."""
+    hosts = {name: testinfra.get_host("ansible://" + name, ansible_inventory=os.environ["MOLECULE_INVENTORY_FILE"],
+                                      sudo=True)
+             for name in testinfra_hosts}
+    saved = {}
+    for name, h in hosts.items():
+        saved[name] = {f: h.file("/etc/postfix/" + f).content for f in ("main.cf", "master.cf")}
+        for command in BYPASS_SETUP:
+            h.run_expect([0], command)
+    opened = {name: (postfix_files(h), send_and_fetch(h, "sendmail", "alice@example.org")) for name, h in hosts.items()}
+    refused = run_converge()
+    after_refusal = {name: postfix_files(h) for name, h in hosts.items()}
+    fixed = run_converge("-e", json.dumps({"opendkim_postfix_bypass": "fix"}))
+    yield {"opened": opened, "refused": refused, "after_refusal": after_refusal, "fixed": fixed, "hosts": hosts}
+    for name, h in hosts.items():
+        for f, content in saved[name].items():
+            h.run_expect([0], "python3 -c 'import sys; open(sys.argv[1], \"wb\").write(bytes.fromhex(sys.argv[2]))' "
+                              "%s %s", "/etc/postfix/" + f, content.hex())
+        h.run_expect([0], "postfix reload")
+
+
+def test_bypass_is_real_then_refused_without_any_change(host, bypass_runs):
+    name = host.backend.get_hostname()
+    before, raw = bypass_runs["opened"][name]
+    # The bypass is real: sendmail's mail leaves unsigned while pickup has no_milters.
+    assert not email.message_from_bytes(raw).get_all("DKIM-Signature")
+    refused = bypass_runs["refused"]
+    assert refused.returncode != 0, refused.stdout[-3000:]
+    for text in BYPASS_MESSAGES:
+        assert text in refused.stdout, (text, refused.stdout[-3000:])
+    assert "Nothing was changed" in refused.stdout
+    assert bypass_runs["after_refusal"][name] == before
+
+
+def test_bypass_fix_adds_the_milter_and_mail_is_signed(host, bypass_runs):
+    fixed = bypass_runs["fixed"]
+    assert fixed.returncode == 0, fixed.stdout[-3000:]
+    ours = host.run_expect([0], "postconf -h smtpd_milters").stdout.strip()
+    submission = host.run_expect([0], "postconf -Ph submission/inet/smtpd_milters").stdout.strip()
+    assert submission.startswith("inet:localhost:11332, ")
+    assert all(milter.strip() in submission for milter in ours.split(",") if milter.strip() != "inet:localhost:11332")
+    assert "no_milters" not in host.run_expect([0], "postconf -P").stdout
+    assert "{auth_type}" in host.run_expect([0], "postconf -h milter_mail_macros").stdout
+    raw = send_and_fetch(host, "sendmail", "alice@example.org")
+    assert email.message_from_bytes(raw).get_all("DKIM-Signature")

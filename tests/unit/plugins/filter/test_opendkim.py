@@ -397,3 +397,63 @@ def test_bad_dns_update_settings_are_refused_without_the_secret(change, message)
     assert message in str(err.value)
     if change.get('tsig_key_secret'):
         assert change['tsig_key_secret'] not in str(err.value)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# master.cf paths that bypass OpenDKIM
+# ----------------------------------------------------------------------------------------------------------------
+
+SERVICES = [
+    'smtp       inet  n       -       y       -       -       smtpd',
+    'submission inet  n       -       y       -       -       smtpd',
+    'smtps      inet  n       -       y       -       -       smtpd',
+    'pickup     unix  n       -       y       60      1       pickup',
+    'cleanup    unix  n       -       y       -       0       cleanup',
+    '127.0.0.1:10025 inet n  -       n       -       -       smtpd',
+    'relay      unix  -       -       y       -       -       smtp',
+]
+MACROS = 'i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} {mail_mailer}'
+MILTERS = ['inet:localhost:8891']
+
+
+def bypasses(overrides, macros=MACROS, milters=MILTERS):
+    return F['milter_bypasses'](SERVICES, overrides, macros, milters)
+
+
+def test_a_clean_master_cf_has_no_bypass():
+    assert bypasses(['relay/unix/syslog_name = postfix/relay',
+                     'submission/inet/smtpd_milters = inet:localhost:11332, inet:localhost:8891',
+                     # a content filter's re-injection port: milters off on purpose, mail was signed before
+                     '127.0.0.1:10025/inet/receive_override_options = no_unknown_recipient_checks,no_milters',
+                     '127.0.0.1:10025/inet/smtpd_milters =']) == []
+
+
+@pytest.mark.parametrize('overrides, macros, message, fix', [
+    (['submission/inet/smtpd_milters = inet:localhost:11332'], MACROS,
+     'master.cf service submission/inet: smtpd_milters = inet:localhost:11332 overrides main.cf without '
+     'inet:localhost:8891: mail taken in there is not signed',
+     'submission/inet/smtpd_milters=inet:localhost:11332, inet:localhost:8891'),
+    (['smtps/inet/smtpd_milters ='], MACROS,
+     'master.cf service smtps/inet: smtpd_milters = (empty) overrides main.cf without inet:localhost:8891',
+     'smtps/inet/smtpd_milters=inet:localhost:8891'),
+    (['pickup/unix/receive_override_options = no_header_body_checks, no_milters'], MACROS,
+     'master.cf service pickup/unix: receive_override_options = no_header_body_checks, no_milters switches every '
+     'milter off', 'pickup/unix/receive_override_options=no_header_body_checks'),
+    (['smtp/inet/receive_override_options = no_milters'], MACROS,
+     'master.cf service smtp/inet: receive_override_options = no_milters switches every milter off',
+     'smtp/inet/receive_override_options='),
+    (['pickup/unix/non_smtpd_milters = '], MACROS,
+     'master.cf service pickup/unix: non_smtpd_milters = (empty) overrides main.cf without inet:localhost:8891',
+     'pickup/unix/non_smtpd_milters=inet:localhost:8891'),
+    (['submission/inet/milter_mail_macros = i {mail_addr}'], MACROS,
+     'master.cf service submission/inet: milter_mail_macros = i {mail_addr} lacks {auth_type}',
+     'submission/inet/milter_mail_macros=i {mail_addr} {auth_type}'),
+    ([], 'i {mail_addr} {mail_host}',
+     'main.cf: milter_mail_macros = i {mail_addr} {mail_host} lacks {auth_type}',
+     'milter_mail_macros=i {mail_addr} {mail_host} {auth_type}'),
+])
+def test_each_bypass_is_named_with_its_fix(overrides, macros, message, fix):
+    [found] = bypasses(overrides, macros)
+    assert found['message'].startswith(message), found['message']
+    fixes = F['bypass_fixes']([found])
+    assert fix in fixes['main'] + fixes['master']
