@@ -160,8 +160,13 @@ def validate_domain(domain, what='domain', underscore=False):
     try:
         name.encode('ascii')
     except UnicodeEncodeError:
-        raise RecordError('%s %r is not ASCII; give internationalized names in their xn-- (punycode) form'
-                          % (what, domain))
+        # An internationalized name becomes its A-label form (bücher.example -> xn--bcher-kva.example), the form
+        # DNS and the DKIM d= tag carry.
+        try:
+            name = name.encode('idna').decode('ascii')
+        except UnicodeError:
+            raise RecordError('%s %r is not a valid internationalized domain name: it has no A-label (xn--) form'
+                              % (what, domain))
     name = name.lower()
     if len(name) > 253:
         raise RecordError('%s %r is %d characters long; a domain name has at most 253' % (what, domain, len(name)))

@@ -50,6 +50,13 @@ def test_keys_are_normalised_and_coerced():
     ]
 
 
+def test_internationalized_domains_become_a_labels():
+    [key] = keys([{'domain': 'B\u00fccher.example'}])
+    assert (key['domain'], key['fqdn'], key['path']) == (
+        'xn--bcher-kva.example', 'mail._domainkey.xn--bcher-kva.example',
+        '/etc/dkimkeys/xn--bcher-kva.example.mail.private')
+
+
 def test_old_item_name_still_works_with_one_deprecation(monkeypatch):
     seen = []
     monkeypatch.setattr(display, 'deprecated', lambda msg, **kw: seen.append((msg, kw)))

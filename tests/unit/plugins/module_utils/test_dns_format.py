@@ -108,6 +108,9 @@ def test_quote_txt_refuses_long_string():
     ('Example.COM.', 'example.com'),
     ('mail-1.example.co.uk', 'mail-1.example.co.uk'),
     ('xn--bcher-kva.example', 'xn--bcher-kva.example'),
+    # internationalized names become their A-label
+    ('b\u00fccher.example', 'xn--bcher-kva.example'),
+    ('B\u00dcCHER.Example.', 'xn--bcher-kva.example'),
     ('a' * 63 + '.com', 'a' * 63 + '.com'),
 ])
 def test_validate_domain_ok(domain, normalized):
@@ -126,8 +129,8 @@ def test_validate_domain_ok(domain, normalized):
                         "inner hyphens are allowed"),
     ('a..com', "domain 'a..com' has an empty label"),
     ('a' * 64 + '.com', "domain '%s.com' has a label longer than 63 characters: '%s'" % ('a' * 64, 'a' * 64)),
-    ('b\u00fccher.example', "domain 'b\u00fccher.example' is not ASCII; give internationalized names in their "
-                            "xn-- (punycode) form"),
+    ('ex\u2028ample.com', "domain 'ex\\u2028ample.com' is not a valid internationalized domain name: it has "
+                           "no A-label (xn--) form"),
     ('192.0.2.1', "domain '192.0.2.1' has an all-numeric top-level label"),
     (' example.com', "domain ' example.com' has leading or trailing white space"),
 ])
