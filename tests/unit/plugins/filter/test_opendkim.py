@@ -96,33 +96,14 @@ BAD_KEYS = [
      "opendkim_domains[0]: domain 'example.com' and its old name name 'example.org' disagree; give only domain"),
     ('domain_syntax', [{'domain': 'bad_domain..com'}],
      "opendkim_domains[0]: domain 'bad_domain..com' has an invalid label 'bad_domain'"),
-    ('domain_one_label', [{'domain': 'localhost'}],
-     "opendkim_domains[0]: domain 'localhost' is not a fully qualified domain name"),
-    ('domain_label_64', [{'domain': 'a' * 64 + '.example'}],
-     "opendkim_domains[0]: domain '%s.example' has a label longer than 63 characters" % ('a' * 64)),
-    ('domain_254', [{'domain': ('a' * 60 + '.') * 5 + 'example'}], 'a domain name has at most 253'),
-    ('name_too_long_with_selector', [{'domain': ('a' * 60 + '.') * 4 + 'example'}],
-     "opendkim_domains[0]: selector 'mail' makes the name 'mail._domainkey.aaa"),
-    ('domain_newline', [{'domain': 'example.com\nSocket inet:1@evil'}],
-     "opendkim_domains[0]: domain 'example.com\\nSocket inet:1@evil' has"),
     # The drift of the old Jinja checks: they let `_` through, the modules refused it after the install.
     ('selector_underscore', [{'domain': 'example.com', 'selector': 'mail_2024'}],
      "opendkim_domains[0]: selector 'mail_2024' has an invalid label 'mail_2024'"),
-    ('selector_space', [{'domain': 'example.com', 'selector': 'bad selector'}],
-     "opendkim_domains[0]: selector 'bad selector' has an invalid label"),
-    ('selector_slash', [{'domain': 'example.com', 'selector': '../../etc/passwd'}],
-     "opendkim_domains[0]: selector '../../etc/passwd' has an empty label"),
-    ('selector_colon', [{'domain': 'example.com', 'selector': 'a:b'}],
-     "opendkim_domains[0]: selector 'a:b' has an invalid label 'a:b'"),
     ('key_type', [{'domain': 'example.com', 'key_type': 'dsa'}],
      'opendkim_domains: value of key_type must be one of: rsa, ed25519, got: dsa'),
     ('key_size_small', [{'domain': 'example.com', 'key_size': 512}],
      'opendkim_domains[0] (example.com): size 512 is too small'),
-    ('key_size_large', [{'domain': 'example.com', 'key_size': 8192}],
-     'opendkim_domains[0] (example.com): size 8192 is too large'),
-    # The other drift: 2047 passed the old Jinja range check and failed later in dkim_key.
-    ('key_size_2047', [{'domain': 'example.com', 'key_size': 2047}],
-     'opendkim_domains[0] (example.com): size 2047 is not a multiple of 8'),
+    # (More names, sizes and injections: test_hostile_input.py.)
     ('key_size_text', [{'domain': 'example.com', 'key_size': 'big'}],
      "opendkim_domains: argument 'key_size' is of type"),
     ('duplicate', [{'domain': 'example.com'}, {'domain': 'Example.com.'}],
@@ -201,38 +182,10 @@ def test_spf_conflicts_name_the_other_host_and_its_spf():
 # Sockets, trusted hosts, instances, files
 # ----------------------------------------------------------------------------------------------------------------
 
-BAD_SOCKETS = [
-    ({'opendkim_socket': 'tcp:8891'}, "opendkim_socket 'tcp:8891' is not a socket OpenDKIM can listen on"),
-    ({'opendkim_socket': 'inet:0@localhost'}, "opendkim_socket 'inet:0@localhost': port 0 is not between"),
-    ({'opendkim_socket': 'inet:70000'}, "opendkim_socket 'inet:70000': port 70000 is not between 1 and 65535"),
-    ({'opendkim_socket': 'inet:8891@local host'}, "opendkim_socket 'inet:8891@local host' is not a socket"),
-    ({'opendkim_socket': 'local:relative.sock'}, "opendkim_socket 'local:relative.sock' is not a socket"),
-    ({'opendkim_socket': 'local:/var/spool/postfix/../../tmp/s'}, "opendkim_socket 'local:/var/spool/postfix/../"),
-    ({'opendkim_socket': 'inet:8891\nUserID root'}, "opendkim_socket 'inet:8891\\nUserID root' is not a socket"),
-    ({'opendkim_ed25519_socket': 'inet:8891@localhost', 'opendkim_socket': 'inet:8891@localhost'},
-     'opendkim_ed25519_socket and opendkim_socket are both inet:8891@localhost'),
-]
-
-
-@pytest.mark.parametrize('sockets, message', BAD_SOCKETS)
-def test_bad_sockets_are_refused(sockets, message):
-    with pytest.raises(AnsibleFilterError) as err:
-        F['opendkim_sockets'](sockets)
-    assert message in str(err.value)
-
-
-@pytest.mark.parametrize('hosts, message', [
-    (['0.0.0.0/0'], 'opendkim_trusted_hosts[0]: 0.0.0.0/0 holds 4,294,967,296 addresses'),
-    (['::/0'], 'opendkim_trusted_hosts[0]: ::/0 holds'),
-    (['192.0.2.1', '10.0.0.0/8'], 'opendkim_trusted_hosts[1]: 10.0.0.0/8 holds 16,777,216 addresses'),
-    (['2001:db8::/32'], 'opendkim_trusted_hosts[0]: 2001:db8::/32 holds'),
-    (['10.0.0.0/15'], 'list narrower networks (at most a /16) or set opendkim_trusted_hosts_allow_wide: true'),
-])
-def test_wide_trusted_networks_are_refused_unless_allowed(hosts, message):
-    with pytest.raises(AnsibleFilterError) as err:
-        F['trusted_hosts'](hosts)
-    assert message in str(err.value)
-    assert F['trusted_hosts'](hosts, True) == hosts
+def test_sockets_pass_when_distinct_and_valid():
+    sockets = {'opendkim_socket': 'local:/var/spool/postfix/opendkim/opendkim.sock',
+               'opendkim_ed25519_socket': 'inet6:8892@::1'}
+    assert F['opendkim_sockets'](sockets) == sockets
 
 
 def test_narrow_networks_and_names_are_trusted():
