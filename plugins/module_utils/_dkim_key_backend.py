@@ -10,8 +10,9 @@ its functions may change or disappear in any release.
 
 KeyBackend plans every key first (validation, reading existing keys) and only then writes, so bad input
 fails before anything on the host changes. Key generation and parsing are the pure functions of _dkim_keys;
-files are written with _fileio. Private key bytes are never put into return values, warnings, diffs or
-error messages.
+files are written with _fileio. It takes the module's parameters, check mode, diff mode and file options as
+plain values, raises KeyBackendError instead of failing the module, and collects warnings in ``warnings``.
+Private key bytes are never put into return values, warnings, diffs or error messages.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -30,18 +31,35 @@ from ansible_collections.mailauth.dkim.plugins.module_utils._dkim_keys import (
     public_info,
     validate_key_request,
 )
-from ansible_collections.mailauth.dkim.plugins.module_utils._fileio import backup_name, write_atomic
+from ansible_collections.mailauth.dkim.plugins.module_utils._errors import MailauthError
+from ansible_collections.mailauth.dkim.plugins.module_utils._fileio import (
+    FileAttributes,
+    backup,
+    backup_name,
+    write_atomic,
+)
 
 
-ITEM_KEYS = ('path', 'domain', 'selector', 'type', 'size', 'testing')
+# The options of one key: the item keys of the module's ``keys`` list, and the same options at the top level.
+ITEM_KEYS = ('path', 'domain', 'selector', 'key_type', 'key_size', 'testing')
+
+
+class KeyBackendError(MailauthError):
+    """Why mailauth.dkim.dkim_key fails; the message never holds private key bytes."""
 
 
 class KeyBackend(object):
-    """Plans and applies mailauth.dkim.dkim_key for one or many keys."""
+    """Plans and applies mailauth.dkim.dkim_key for one or many keys.
 
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
+    ``params`` are the module's parameters; ``files`` a _fileio.FileAttributes (owner, group, mode of the key
+    files); ``check_mode`` and ``diff`` as the module has them.
+    """
+
+    def __init__(self, params, check_mode=False, diff=False, files=None):
+        self.params = params
+        self.check_mode = check_mode
+        self.diff = diff
+        self.files = files or FileAttributes(default_mode='0600')
         self.warnings = []
         self.diffs = []
 
@@ -55,17 +73,20 @@ class KeyBackend(object):
             raw = [dict((k, p[k]) for k in ITEM_KEYS)]
         items = []
         for index, entry in enumerate(raw):
-            item = dict(entry)
-            for key in ('type', 'size', 'testing'):
-                if item.get(key) is None:
-                    item[key] = p[key]
-            item['testing'] = bool(item.get('testing'))
+            # Internally a key's type and size are 'type' and 'size', the names of the result and the diff.
+            item = {'path': entry.get('path'), 'domain': entry.get('domain'), 'selector': entry.get('selector'),
+                    'type': entry.get('key_type'), 'size': entry.get('key_size'), 'testing': entry.get('testing')}
+            for key, option in (('type', 'key_type'), ('size', 'key_size'), ('testing', 'testing')):
+                if item[key] is None:
+                    item[key] = p[option]
+            item['testing'] = bool(item['testing'])
             item['where'] = 'keys[%d]: ' % index if p['keys'] is not None else ''
             items.append(item)
         return items
 
-    def fail(self, msg, **kwargs):
-        self.module.fail_json(msg=msg, **kwargs)
+    @staticmethod
+    def fail(msg):
+        raise KeyBackendError(msg)
 
     def validate(self, items):
         state = self.params['state']
@@ -169,14 +190,7 @@ class KeyBackend(object):
 
     # -- applying -----------------------------------------------------------------------------
 
-    def file_args(self, path):
-        args = self.module.load_file_common_arguments(self.params, path=path)
-        if args.get('mode') is None:
-            args['mode'] = '0600'
-        return args
-
     def apply(self, item):
-        module = self.module
         path = item['path']
         action = item['action']
         changed = False
@@ -184,8 +198,8 @@ class KeyBackend(object):
         if action == 'remove':
             changed = True
             if self.params['backup']:
-                result['backup_file'] = None if module.check_mode else self.backup(path)
-            if not module.check_mode:
+                result['backup_file'] = None if self.check_mode else self.backup(path)
+            if not self.check_mode:
                 os.unlink(path)
             self.add_diff(path, self.describe(item, item.get('existing')), None)
         if action in ('none', 'remove'):
@@ -196,18 +210,16 @@ class KeyBackend(object):
         info = item.get('existing')
         if action in ('create', 'replace'):
             changed = True
-            if module.check_mode:
+            if self.check_mode:
                 info = None
             else:
                 if action == 'replace':
                     result['backup_file'] = self.backup(path)
                 pem = item.pop('pem')
                 info = public_info(load_private_key(pem, path))
-                args = self.file_args(path)
 
                 def prepare(tmp):
-                    tmp_args = dict(args, path=tmp)
-                    module.set_fs_attributes_if_different(tmp_args, False)
+                    self.files.apply(tmp, False, target=path)
 
                 try:
                     write_atomic(path, pem, prepare)
@@ -215,8 +227,8 @@ class KeyBackend(object):
                     self.fail('cannot write key %s: %s' % (path, getattr(exc, 'strerror', None) or exc))
                 del pem
             self.add_diff(path, self.describe(item, item.get('existing')), self.describe(item, info, pending=info is None))
-        if os.path.lexists(path) or not module.check_mode:
-            changed = module.set_fs_attributes_if_different(self.file_args(path), changed)
+        if os.path.lexists(path) or not self.check_mode:
+            changed = self.files.apply(path, changed)
         result['changed'] = changed
         result['status'] = {'create': 'created', 'replace': 'replaced', 'keep': 'kept'}[action]
         if info is None:
@@ -237,21 +249,9 @@ class KeyBackend(object):
     def backup(self, path):
         name = backup_name(path)
         try:
-            with open(path, 'rb') as handle:
-                data = handle.read()
-            st = os.stat(path)
-
-            def prepare(tmp):
-                os.chmod(tmp, st.st_mode & 0o7777)
-                try:
-                    os.chown(tmp, st.st_uid, st.st_gid)
-                except OSError:
-                    pass
-
-            write_atomic(name, data, prepare)
+            return backup(path, name)
         except (IOError, OSError) as exc:
             self.fail('cannot back up %s to %s: %s; nothing was replaced' % (path, name, getattr(exc, 'strerror', None) or exc))
-        return name
 
     def describe(self, item, info, pending=False):
         if info is None and not pending:
@@ -266,7 +266,7 @@ class KeyBackend(object):
         return out
 
     def add_diff(self, path, before, after):
-        if not self.module._diff:
+        if not self.diff:
             return
 
         def render(d):
@@ -283,7 +283,7 @@ class KeyBackend(object):
         self.validate(items)
         for item in items:
             self.inspect(item)
-        if not self.module.check_mode:
+        if not self.check_mode:
             # Every new key is generated before any file is written.
             todo = [item for item in items if item['action'] in ('create', 'replace')]
             workers = self.params['workers'] or os.cpu_count() or 1
@@ -293,11 +293,11 @@ class KeyBackend(object):
         results = [self.apply(item) for item in items]
         mismatched = [r for r in results if r.get('mismatch') and r.get('status') == 'kept']
         for r in mismatched[:10]:
-            self.module.warn('%s kept unchanged: %s; set force=true to replace it (a backup is kept)'
-                             % (r['path'], r['mismatch']))
+            self.warnings.append('%s kept unchanged: %s; set force=true to replace it (a backup is kept)'
+                                 % (r['path'], r['mismatch']))
         if len(mismatched) > 10:
-            self.module.warn('%d more keys differ from what was requested and were kept; see "mismatch" in the result'
-                             % (len(mismatched) - 10))
+            self.warnings.append('%d more keys differ from what was requested and were kept; see "mismatch" in the '
+                                 'result' % (len(mismatched) - 10))
         out = {'changed': any(r['changed'] for r in results)}
         if self.params['keys'] is not None:
             out['key_results'] = results

@@ -9,10 +9,13 @@ This file is not part of the collection's public API. Other collections must not
 its functions may change or disappear in any release.
 
 Pure functions over ``cryptography`` objects and bytes: validate a requested type/size, generate keys,
-serialize and load them, the public DKIM data (p= bytes, fingerprint) of a key, and parse a public key
-given by a user. ``cryptography`` is imported in a guarded block: validate_key_request(), KeyDataError and
-the constants work without it (the role's validation and the filters use them on the controller), the
-rest needs it (``HAS_CRYPTOGRAPHY``). Private key bytes are never put into error messages.
+serialize and load them, the public DKIM data (p= bytes, fingerprint) of a key, parse a public key given by
+a user, and the size of an RSA public key in DER.
+
+``cryptography`` is imported in a guarded block: validate_key_request(), rsa_modulus_bits(), KeyDataError and
+the constants work without it (the role's validation and the filters use them on the controller; dns_check
+reads served keys with rsa_modulus_bits(), the collection's one DER parser); the rest needs it
+(``HAS_CRYPTOGRAPHY``). Private key bytes are never put into error messages.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -35,6 +38,7 @@ else:
     HAS_CRYPTOGRAPHY = True
 
 KEY_TYPES = ('rsa', 'ed25519')
+_RSA_OID = bytes.fromhex('2a864886f70d010101')  # rsaEncryption
 DEFAULT_RSA_SIZE = 2048
 MIN_RSA_SIZE = 1024
 # RFC 8301 section 3.2: verifiers must handle 1024 to 4096 bits; larger keys may not be verified at all.
@@ -62,6 +66,54 @@ def validate_key_request(key_type, size):
             if size % 8:
                 raise KeyDataError('size %d is not a multiple of 8' % size)
     return key_type, size
+
+
+def _der_item(data, pos):
+    """(tag, content, next position) of the DER element at pos; ValueError when malformed."""
+    if pos + 2 > len(data):
+        raise ValueError('truncated DER')
+    tag = data[pos]
+    length = data[pos + 1]
+    pos += 2
+    if length & 0x80:
+        count = length & 0x7F
+        if count == 0 or count > 4 or pos + count > len(data):
+            raise ValueError('bad DER length')
+        length = int.from_bytes(data[pos:pos + count], 'big')
+        pos += count
+    if pos + length > len(data):
+        raise ValueError('truncated DER')
+    return tag, data[pos:pos + length], pos + length
+
+
+def rsa_modulus_bits(der):
+    """Size in bits of an RSA public key in DER: SubjectPublicKeyInfo (RFC 6376) or bare PKCS#1.
+
+    Pure Python (no cryptography): dns_check reads the keys DNS serves where cryptography may be absent, and
+    parse_dkim_public_key() takes the size of a key from here too, so both always agree.
+    """
+    tag, body, _end = _der_item(der, 0)
+    if tag != 0x30:
+        raise ValueError('not a DER SEQUENCE')
+    tag, first, pos = _der_item(body, 0)
+    if tag == 0x02:  # PKCS#1 RSAPublicKey { modulus, exponent }
+        modulus = first
+    elif tag == 0x30:  # SubjectPublicKeyInfo { AlgorithmIdentifier, BIT STRING }
+        oid_tag, oid, _next = _der_item(first, 0)
+        if oid_tag != 0x06 or oid != _RSA_OID:
+            raise ValueError('the key is not an RSA key')
+        tag, bits, _next = _der_item(body, pos)
+        if tag != 0x03 or not bits:
+            raise ValueError('no BIT STRING with the key')
+        tag, seq, _next = _der_item(bits[1:], 0)
+        if tag != 0x30:
+            raise ValueError('no RSAPublicKey in the BIT STRING')
+        tag, modulus, _next = _der_item(seq, 0)
+        if tag != 0x02:
+            raise ValueError('no modulus in the RSAPublicKey')
+    else:
+        raise ValueError('unexpected DER element')
+    return int.from_bytes(modulus, 'big').bit_length()
 
 
 def generate_private_key(key_type='rsa', size=None):
@@ -172,6 +224,30 @@ def _short(text):
     return text if len(text) <= 60 else text[:57] + '...'
 
 
+def _holds_private_key(text):
+    """Whether a value given as a public key is a private key: PEM, or base64 of the DER (PKCS#1 or PKCS#8)."""
+    if 'PRIVATE KEY' in text:
+        return True
+    try:
+        der = base64.b64decode(re.sub(r'\s+', '', text), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    if len(der) <= 32:  # a raw ed25519 public key, or too short for any private key
+        return False
+    try:
+        try:
+            serialization.load_der_private_key(der, password=None, unsafe_skip_rsa_key_validation=True)
+        except TypeError as exc:
+            if 'unsafe_skip_rsa_key_validation' not in str(exc):
+                raise
+            serialization.load_der_private_key(der, password=None)  # cryptography < 39
+    except TypeError:  # encrypted
+        return True
+    except (ValueError, UnsupportedAlgorithm):
+        return False
+    return True
+
+
 def parse_dkim_public_key(text, key_type=None):
     """Parse a public key given by a user: base64 p= data, base64 DER or PEM.
 
@@ -184,10 +260,11 @@ def parse_dkim_public_key(text, key_type=None):
     if not isinstance(text, str) or not text.strip():
         raise KeyDataError('public_key must be a non-empty string, got %r' % (text,))
     stripped = text.strip()
+    if _holds_private_key(stripped):
+        # Checked first: the messages below quote the value, and a private key must never be quoted.
+        raise KeyDataError('public_key holds a PRIVATE key; give the public key only')
     public = None
     if stripped.startswith('-----BEGIN'):
-        if 'PRIVATE KEY' in stripped.split('\n', 1)[0]:
-            raise KeyDataError('public_key holds a PRIVATE key; give the public key only')
         try:
             public = serialization.load_pem_public_key(stripped.encode('ascii'))
         except (ValueError, UnsupportedAlgorithm):
@@ -213,7 +290,7 @@ def parse_dkim_public_key(text, key_type=None):
         size = 256
     elif isinstance(public, rsa.RSAPublicKey):
         found = 'rsa'
-        size = public.key_size
+        size = rsa_modulus_bits(dkim_public_bytes(public))
         if size < MIN_RSA_SIZE:
             raise KeyDataError('public_key %r is a %d-bit RSA key; receivers reject keys under %d bits'
                                % (_short(stripped), size, MIN_RSA_SIZE))

@@ -12,7 +12,8 @@ Parts:
 - ``Lookup``: one dnspython resolver (given name servers or the system's), answers as plain values;
 - ``record_status``: published / missing / different / error for one expected record;
 - ``spf_checks``: whether the SPF record covers the sending IPs, with _spf.SPFEvaluator;
-- ``dkim_key_info`` / ``rsa_modulus_bits``: the key type and size behind a DKIM record's p= tag;
+- ``dkim_key_info``: the key type and size behind a DKIM record's p= tag (_dkim_keys.rsa_modulus_bits, pure
+  Python, so dns_check runs where cryptography is not installed);
 - ``dmarc_problems``: what is wrong with a served DMARC record;
 - ``check``: runs all that, optionally waiting (bounded) until the records are published.
 """
@@ -34,6 +35,7 @@ try:
 except ImportError:  # pragma: no cover - the module reports the missing library via _dns_client
     pass
 
+from ansible_collections.mailauth.dkim.plugins.module_utils._dkim_keys import MIN_RSA_SIZE, rsa_modulus_bits
 from ansible_collections.mailauth.dkim.plugins.module_utils._dns_client import DNSClientError, resolve_server
 from ansible_collections.mailauth.dkim.plugins.module_utils._dns_desired import normalize_records, txt_tag
 from ansible_collections.mailauth.dkim.plugins.module_utils._dns_format import (
@@ -43,9 +45,8 @@ from ansible_collections.mailauth.dkim.plugins.module_utils._dns_format import (
 )
 from ansible_collections.mailauth.dkim.plugins.module_utils._spf import SPFEvaluator
 
-MIN_RSA_BITS = 1024
+MIN_RSA_BITS = MIN_RSA_SIZE
 STATUS_ORDER = ('published', 'missing', 'different', 'error')
-_RSA_OID = bytes.fromhex('2a864886f70d010101')
 
 
 # ------------------------------------------------------------------------------------------------
@@ -150,50 +151,6 @@ def record_status(expected, result):
 # DKIM keys
 # ------------------------------------------------------------------------------------------------
 
-def _der_item(data, pos):
-    """(tag, content, next position) of the DER element at pos; ValueError when malformed."""
-    if pos + 2 > len(data):
-        raise ValueError('truncated DER')
-    tag = data[pos]
-    length = data[pos + 1]
-    pos += 2
-    if length & 0x80:
-        count = length & 0x7F
-        if count == 0 or count > 4 or pos + count > len(data):
-            raise ValueError('bad DER length')
-        length = int.from_bytes(data[pos:pos + count], 'big')
-        pos += count
-    if pos + length > len(data):
-        raise ValueError('truncated DER')
-    return tag, data[pos:pos + length], pos + length
-
-
-def rsa_modulus_bits(der):
-    """Size in bits of an RSA public key in DER: SubjectPublicKeyInfo (RFC 6376) or bare PKCS#1."""
-    tag, body, _end = _der_item(der, 0)
-    if tag != 0x30:
-        raise ValueError('not a DER SEQUENCE')
-    tag, first, pos = _der_item(body, 0)
-    if tag == 0x02:  # PKCS#1 RSAPublicKey { modulus, exponent }
-        modulus = first
-    elif tag == 0x30:  # SubjectPublicKeyInfo { AlgorithmIdentifier, BIT STRING }
-        oid_tag, oid, _next = _der_item(first, 0)
-        if oid_tag != 0x06 or oid != _RSA_OID:
-            raise ValueError('the key is not an RSA key')
-        tag, bits, _next = _der_item(body, pos)
-        if tag != 0x03 or not bits:
-            raise ValueError('no BIT STRING with the key')
-        tag, seq, _next = _der_item(bits[1:], 0)
-        if tag != 0x30:
-            raise ValueError('no RSAPublicKey in the BIT STRING')
-        tag, modulus, _next = _der_item(seq, 0)
-        if tag != 0x02:
-            raise ValueError('no modulus in the RSAPublicKey')
-    else:
-        raise ValueError('unexpected DER element')
-    return int.from_bytes(modulus, 'big').bit_length()
-
-
 def dkim_key_info(value):
     """(key_type, bits, problem) for a DKIM record value; problem is None when the key is usable."""
     try:
@@ -277,6 +234,11 @@ def check_records(desired, lookups):
             status, served, message = record_status(record, lookup(record.fqdn, record.rtype))
             per_server.append({'server': label, 'status': status, 'served': served, 'message': message})
         worst = _worst(per_server)
+        message = worst['message']
+        if len(lookups) > 1 and worst['status'] != 'published':
+            # Name the servers that do not serve the record; the others do.
+            message = '; '.join('%s: %s' % (server['server'], server['message'])
+                                for server in per_server if server['status'] != 'published')
         entry = dict(record.source)
         entry.update({
             'fqdn': record.fqdn.to_text(),
@@ -286,7 +248,7 @@ def check_records(desired, lookups):
             'domain': record.domain,
             'status': worst['status'],
             'served': worst['served'],
-            'message': worst['message'],
+            'message': message,
         })
         if len(lookups) > 1:
             entry['servers'] = per_server
@@ -425,13 +387,40 @@ def _sending_ips(values, what='sending_ips'):
     return out
 
 
+def failures(result, fail_on):
+    """The problems that fail the check: with ``missing``, records not published; with ``not_ready`` also
+    failed readiness checks; with ``never`` none."""
+    if fail_on == 'never':
+        return []
+    problems = [entry['message'] for entry in result['records'] if entry['status'] != 'published']
+    if fail_on == 'not_ready':
+        for domain, report in result['readiness'].items():
+            problems.extend('%s: %s' % (domain, item['message']) for item in report['checks'] if not item['ok'])
+    return problems
+
+
+def _check_options(records, port, query_timeout, timeout, interval, domains):
+    for name, value in (('query_timeout', query_timeout), ('interval', interval)):
+        if value <= 0:
+            raise DNSClientError('%s must be a positive number of seconds, got %r' % (name, value))
+    if timeout < 0:
+        raise DNSClientError('timeout must not be negative, got %r' % timeout)
+    if not 0 < port < 65536:
+        raise DNSClientError('port must be between 1 and 65535, got %r' % port)
+    if not records and not domains:
+        raise DNSClientError('give records to check, or domains to report readiness for')
+
+
 def check(records, nameservers=None, port=53, query_timeout=5.0, wait=False, timeout=60.0, interval=5.0,
           sending_ips=None, domains=None, readiness=True, sending_ips_by_domain=None, sleep=time.sleep,
-          clock=time.monotonic):
+          clock=time.monotonic, fail_on='never'):
     """Check the records, waiting (bounded by ``timeout``) when asked; then the readiness report.
 
-    Returns a dict: records, all_published, readiness, ready, attempts, waited.
+    Returns a dict: records, all_published, readiness, ready, attempts, waited. Raises DNSClientError for bad
+    options and, as ``fail_on`` asks (see failures()), when DNS is not as expected; that error's ``result``
+    holds the whole report.
     """
+    _check_options(records, port, query_timeout, timeout, interval, domains)
     desired = normalize_records(records)
     ips = _sending_ips(sending_ips)
     by_domain = {}
@@ -459,7 +448,7 @@ def check(records, nameservers=None, port=53, query_timeout=5.0, wait=False, tim
     if readiness:
         report = readiness_report(_domains(desired, domains), desired, results, combined, ips, by_domain)
     ready = all_published and all(item['ready'] for item in report.values())
-    return {
+    result = {
         'records': results,
         'all_published': all_published,
         'readiness': report,
@@ -467,3 +456,7 @@ def check(records, nameservers=None, port=53, query_timeout=5.0, wait=False, tim
         'attempts': attempts,
         'waited': waited,
     }
+    problems = failures(result, fail_on)
+    if problems:
+        raise DNSClientError('DNS is not as expected: ' + '; '.join(problems), changed=False, **result)
+    return result

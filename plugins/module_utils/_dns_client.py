@@ -33,9 +33,14 @@ except ImportError as exc:  # pragma: no cover - exercised only without dnspytho
     HAS_DNSPYTHON = False
     DNSPYTHON_IMPORT_ERROR = exc
 
+from ansible_collections.mailauth.dkim.plugins.module_utils._errors import MailauthError
 
-class DNSClientError(Exception):
-    """A DNS problem to report to the user; the message names the record or server."""
+
+class DNSClientError(MailauthError):
+    """A DNS problem to report to the user; the message names the record or server.
+
+    The error type of the dns_publish and dns_check backends.
+    """
 
 
 def resolve_server(server, port=53):

@@ -227,6 +227,7 @@ class Publisher(object):
                 self._send(zone, by_zone[zone], done)
             except DNSClientError as exc:
                 exc.zones_updated = list(done)
+                exc.result.update(changed=bool(done), zones_updated=list(done))
                 raise
             done.append(zone.to_text())
         return done
@@ -325,13 +326,26 @@ class Publisher(object):
 
 def publish(records, server, port=53, tsig_key_name=None, tsig_key_secret=None, tsig_algorithm='hmac-sha256',
             zones=None, timeout=10, state='present', check_mode=False):
-    """Plan and (unless check_mode) apply. Returns a dict: changed, records, zones_updated, diff."""
-    publisher = Publisher(server, port, tsig_key_name, tsig_key_secret, tsig_algorithm, zones, timeout, state)
-    changes = publisher.plan(records)
-    changed = any(c.changed for c in changes)
-    zones_updated = []
-    if changed and not check_mode:
-        zones_updated = publisher.apply(changes)
+    """Plan and (unless check_mode) apply. Returns a dict: changed, records, zones_updated, diff.
+
+    Raises DNSClientError; its ``result`` holds ``changed`` and ``zones_updated`` (the zones already updated
+    when a later one failed).
+    """
+    if timeout <= 0:
+        raise DNSClientError('timeout must be a positive number of seconds, got %r' % timeout)
+    if not 0 < port < 65536:
+        raise DNSClientError('port must be between 1 and 65535, got %r' % port)
+    try:
+        publisher = Publisher(server, port, tsig_key_name, tsig_key_secret, tsig_algorithm, zones, timeout, state)
+        changes = publisher.plan(records)
+        changed = any(c.changed for c in changes)
+        zones_updated = []
+        if changed and not check_mode:
+            zones_updated = publisher.apply(changes)
+    except DNSClientError as exc:
+        exc.result.setdefault('changed', False)
+        exc.result.setdefault('zones_updated', [])
+        raise
     return {
         'changed': changed,
         'records': publisher.results(changes),

@@ -10,18 +10,26 @@ its functions may change or disappear in any release.
 
 It turns the module's options into record dicts with the pure functions of _dns_format, checks every
 rendered record with dnspython's own parser (what a DNS server loading the zone would do), and writes
-the optional zone snippet atomically. No DNS traffic.
+the optional zone snippet atomically (_fileio). No DNS traffic. RecordsBackend takes the module's
+parameters, check mode, diff mode and file options as plain values and raises RecordsBackendError instead of
+failing the module; warnings are collected in ``warnings``.
 """
 
 from __future__ import absolute_import, division, print_function
 
 import os
-import tempfile
 import traceback
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.mailauth.dkim.plugins.module_utils import _dkim_keys, _dns_format
+from ansible_collections.mailauth.dkim.plugins.module_utils._errors import MailauthError
+from ansible_collections.mailauth.dkim.plugins.module_utils._fileio import (
+    FileAttributes,
+    new_file_mode,
+    same_mode_and_owner,
+    write_atomic,
+)
 
 DNSPYTHON_IMPORT_ERROR = None
 try:
@@ -100,7 +108,8 @@ def dkim_entry(entry, index, domain, ttl, where=None):
         if entry.get('public_key'):
             raise _dns_format.RecordError('%s: give either public_key or record, not both' % where)
         if not isinstance(record, dict) or record.get('kind', 'dkim') != 'dkim' or 'value' not in record:
-            raise _dns_format.RecordError('%s: record must be a DKIM record as returned by mailauth.dkim.dkim_key' % where)
+            raise _dns_format.RecordError('%s: record must be a DKIM record as returned by mailauth.dkim.dkim_key'
+                                          % where)
         if record.get('domain') and _dns_format.validate_domain(record['domain']) != domain:
             raise _dns_format.RecordError('%s: record is for domain %s, not %s' % (where, record['domain'], domain))
         tags = _dns_format.parse_tags(record['value'])
@@ -167,7 +176,8 @@ def check_with_dnspython(record):
         rdata_text = record['zone_line'].split(' IN %s ' % record['type'], 1)[1]
         rdata = dns.rdata.from_text(dns.rdataclass.IN, rdtype, rdata_text)
     except dns.exception.DNSException as exc:
-        raise _dns_format.RecordError('record %s %s does not parse as DNS data: %s' % (record['fqdn'], record['type'], exc))
+        raise _dns_format.RecordError('record %s %s does not parse as DNS data: %s'
+                                      % (record['fqdn'], record['type'], exc))
     if name.to_text() != record['fqdn'].lower():
         raise _dns_format.RecordError('record name %s does not round-trip through dnspython' % record['fqdn'])
     if record['type'] == 'TXT':
@@ -176,10 +186,24 @@ def check_with_dnspython(record):
             raise _dns_format.RecordError('record %s TXT strings do not round-trip through dnspython' % record['fqdn'])
 
 
+class RecordsBackendError(MailauthError):
+    """Why mailauth.dkim.dns_records fails; the message names the value or file concerned."""
+
+
 class RecordsBackend(object):
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
+    """Builds the records of mailauth.dkim.dns_records and writes the optional zone snippet.
+
+    ``params`` are the module's parameters; ``files`` a _fileio.FileAttributes for O(dest); ``check_mode`` and
+    ``diff`` as the module has them.
+    """
+
+    def __init__(self, params, check_mode=False, diff=False, files=None):
+        self.params = params
+        self.check_mode = check_mode
+        self.diff = diff
+        self.files = files or FileAttributes()
+        self.warnings = []
+        self.records = []
 
     def domain_specs(self):
         p = self.params
@@ -192,7 +216,7 @@ class RecordsBackend(object):
         for index, item in enumerate(p['domains']):
             result = validator.validate(item)
             if result.error_messages:
-                self.module.fail_json(msg='domains[%d]: %s' % (index, '; '.join(result.error_messages)))
+                raise RecordsBackendError('domains[%d]: %s' % (index, '; '.join(result.error_messages)))
             specs.append(result.validated_parameters)
         return specs
 
@@ -202,24 +226,24 @@ class RecordsBackend(object):
         specs = self.domain_specs()
         for spec in specs:
             try:
-                records.extend(domain_records(spec, self.params['ttl'], self.module.warn))
+                records.extend(domain_records(spec, self.params['ttl'], self.warnings.append))
             except _dns_format.RecordError as exc:
-                self.module.fail_json(msg=str(exc))
+                raise RecordsBackendError(str(exc))
         for index, entry in enumerate(self.params['ptr'] or []):
             try:
                 records.append(_dns_format.ptr_record(entry['ip'], entry['name'], self.params['ttl']))
             except _dns_format.RecordError as exc:
-                self.module.fail_json(msg='ptr[%d]: %s' % (index, exc))
+                raise RecordsBackendError('ptr[%d]: %s' % (index, exc))
         for record in records:
             key = (record['fqdn'], record['type'])
             if key in seen:
-                self.module.fail_json(msg='two %s records for %s (%s and %s): publish one per name'
-                                      % (record['type'], record['fqdn'], seen[key], record['kind']))
+                raise RecordsBackendError('two %s records for %s (%s and %s): publish one per name'
+                                          % (record['type'], record['fqdn'], seen[key], record['kind']))
             seen[key] = record['kind']
             try:
                 check_with_dnspython(record)
             except _dns_format.RecordError as exc:
-                self.module.fail_json(msg=str(exc))
+                raise RecordsBackendError(str(exc))
         return records
 
     def header(self):
@@ -234,48 +258,45 @@ class RecordsBackend(object):
             ', '.join(names) or 'nothing')
 
     def write_dest(self, zone):
-        module = self.module
         dest = self.params['dest']
         result = {'changed': False}
         if os.path.isdir(dest):
-            module.fail_json(msg='dest %s is a directory; give a file name' % dest)
+            raise RecordsBackendError('dest %s is a directory; give a file name' % dest)
         directory = os.path.dirname(os.path.abspath(dest))
         if not os.path.isdir(directory):
-            module.fail_json(msg='directory %s for dest %s does not exist' % (directory, dest))
+            raise RecordsBackendError('directory %s for dest %s does not exist' % (directory, dest))
         before = None
         if os.path.exists(dest):
             try:
                 with open(dest, 'rb') as handle:
                     before = handle.read().decode('utf-8', 'replace')
             except (IOError, OSError) as exc:
-                module.fail_json(msg='cannot read dest %s: %s' % (dest, exc))
+                raise RecordsBackendError('cannot read dest %s: %s' % (dest, exc))
         if before != zone:
             result['changed'] = True
-            if module._diff:
+            if self.diff:
                 result['diff'] = {'before_header': dest, 'after_header': dest,
                                   'before': before or '', 'after': zone}
-            if not module.check_mode:
-                fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(dest), dir=directory)
-                try:
-                    with os.fdopen(fd, 'wb') as handle:
-                        handle.write(zone.encode('utf-8'))
-                    if before is None:
-                        os.chmod(tmp, 0o644 & ~self.umask())
-                    module.atomic_move(tmp, os.path.abspath(dest))
-                except (IOError, OSError) as exc:
-                    if os.path.exists(tmp):
-                        os.unlink(tmp)
-                    module.fail_json(msg='cannot write dest %s: %s' % (dest, exc))
+            if not self.check_mode:
+                self.write_zone(dest, zone, before is not None)
         if os.path.exists(dest):
-            file_args = module.load_file_common_arguments(self.params, path=dest)
-            result['changed'] = module.set_fs_attributes_if_different(file_args, result['changed'])
+            result['changed'] = self.files.apply(dest, result['changed'])
         return result
 
     @staticmethod
-    def umask():
-        mask = os.umask(0)
-        os.umask(mask)
-        return mask
+    def write_zone(dest, zone, exists):
+        """A new snippet gets 0644 less the umask; a rewritten one keeps the mode and owner it had."""
+        if exists:
+            prepare = same_mode_and_owner(dest)
+        else:
+            mode = new_file_mode(0o644)
+
+            def prepare(tmp):
+                os.chmod(tmp, mode)
+        try:
+            write_atomic(os.path.abspath(dest), zone.encode('utf-8'), prepare)
+        except (IOError, OSError) as exc:
+            raise RecordsBackendError('cannot write dest %s: %s' % (dest, exc))
 
     def run(self):
         self.records = self.build()

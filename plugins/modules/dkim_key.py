@@ -15,8 +15,8 @@ description:
   - Does what C(opendkim-genkey) does, idempotently and on the managed host, so the private key never leaves it.
   - Creates an RSA or Ed25519 (RFC 8463) private key file for a domain and selector if it does not exist,
     and returns the public key, its SHA-256 fingerprint and the DKIM TXT record to publish.
-  - An existing key is kept and read back. If it differs from the requested O(type) or O(size), the module warns,
-    reports it in RV(mismatch) and leaves the key alone unless O(force=true).
+  - An existing key is kept and read back. If it differs from the requested O(key_type) or O(key_size), the
+    module warns, reports it in RV(mismatch) and leaves the key alone unless O(force=true).
   - Many keys can be handled in one call with O(keys), so a host signing for thousands of domains
     does not pay the per-task cost thousands of times.
   - The private key is never returned, logged or shown in a diff.
@@ -56,21 +56,27 @@ options:
       - The DKIM selector (C(s=)); the record is published at C(<selector>._domainkey.<domain>).
       - Required with O(path) when O(state=present).
     type: str
-  type:
+  key_type:
     description:
       - Key algorithm. C(ed25519) keys follow RFC 8463; not every receiver verifies them yet, so sign with an
         RSA key as well.
       - When not set, new keys are C(rsa) and an existing key of either type is accepted.
       - In the O(keys) form this is the default for items that do not set their own.
+      - The same name as the role's C(key_type). The old name O(type) still works but is deprecated and will be
+        removed in mailauth.dkim 1.0.0.
     type: str
     choices: [rsa, ed25519]
-  size:
+    aliases: [type]
+  key_size:
     description:
       - RSA key size in bits, from 1024 to 4096 (RFC 8301). Sizes under 1024 are refused.
       - When not set, new RSA keys have 2048 bits and an existing RSA key of any allowed size is accepted.
       - Ignored for C(ed25519) keys.
       - In the O(keys) form this is the default for items that do not set their own.
+      - The same name as the role's C(key_size). The old name O(size) still works but is deprecated and will be
+        removed in mailauth.dkim 1.0.0.
     type: int
+    aliases: [size]
   testing:
     description:
       - Mark the record as a test (C(t=y)); receivers then treat failures as if the mail were unsigned.
@@ -90,7 +96,7 @@ options:
     default: present
   force:
     description:
-      - Replace an existing key that differs from the requested O(type) or O(size), or that cannot be read
+      - Replace an existing key that differs from the requested O(key_type) or O(key_size), or that cannot be read
         as a private key. The old file is first copied to C(<path>.<UTC timestamp>.bak) (returned in RV(backup_file)).
       - A key that matches the request is never replaced, so the task stays idempotent. To rotate a key, use
         a new selector (recommended, publishing the new record before signing with it), or remove the key with
@@ -104,8 +110,8 @@ options:
   keys:
     description:
       - Many keys in one call. Each item takes O(keys[].path), O(keys[].domain), O(keys[].selector), and
-        optionally O(keys[].type), O(keys[].size), O(keys[].testing); top-level O(type), O(size), O(testing) are
-        their defaults. O(state), O(force), O(backup), O(ttl) and the file options apply to every item.
+        optionally O(keys[].key_type), O(keys[].key_size), O(keys[].testing); top-level O(key_type), O(key_size),
+        O(testing) are their defaults. O(state), O(force), O(backup), O(ttl) and the file options apply to every item.
       - All items are checked before any file is written; a bad item fails the task with nothing changed.
       - Mutually exclusive with O(path).
     type: list
@@ -121,13 +127,19 @@ options:
       selector:
         description: DKIM selector. Required when O(state=present).
         type: str
-      type:
-        description: Key algorithm.
+      key_type:
+        description:
+          - Key algorithm.
+          - The old name O(keys[].type) is deprecated and will be removed in mailauth.dkim 1.0.0.
         type: str
         choices: [rsa, ed25519]
-      size:
-        description: RSA key size in bits.
+        aliases: [type]
+      key_size:
+        description:
+          - RSA key size in bits.
+          - The old name O(keys[].size) is deprecated and will be removed in mailauth.dkim 1.0.0.
         type: int
+        aliases: [size]
       testing:
         description: Add C(t=y) to the record.
         type: bool
@@ -178,7 +190,7 @@ EXAMPLES = r'''
     path: /etc/dkimkeys/example.com.ed.private
     domain: example.com
     selector: ed
-    type: ed25519
+    key_type: ed25519
 
 - name: Many domains in one task
   mailauth.dkim.dkim_key:
@@ -189,7 +201,7 @@ EXAMPLES = r'''
       - path: /etc/dkimkeys/example.org.mail.private
         domain: example.org
         selector: mail
-        size: 4096
+        key_size: 4096
     owner: opendkim
   register: dkim_all
 
@@ -198,7 +210,7 @@ EXAMPLES = r'''
     path: /etc/dkimkeys/example.com.mail.private
     domain: example.com
     selector: mail
-    size: 2048
+    key_size: 2048
     force: true
 '''
 
@@ -338,7 +350,24 @@ key_results:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.mailauth.dkim.plugins.module_utils._dkim_key_backend import KeyBackend
-from ansible_collections.mailauth.dkim.plugins.module_utils._dkim_keys import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY
+from ansible_collections.mailauth.dkim.plugins.module_utils._dkim_keys import (
+    CRYPTOGRAPHY_IMPORT_ERROR,
+    HAS_CRYPTOGRAPHY,
+)
+from ansible_collections.mailauth.dkim.plugins.module_utils._errors import MailauthError
+from ansible_collections.mailauth.dkim.plugins.module_utils._fileio import FileAttributes
+
+
+def _key_options():
+    """key_type and key_size; their old names type and size work until 1.0.0."""
+    def old_name(name):
+        deprecation = dict(name=name, version='1.0.0', collection_name='mailauth.dkim')
+        return dict(aliases=[name], deprecated_aliases=[deprecation], no_log=False)
+
+    return dict(
+        key_type=dict(type='str', choices=['rsa', 'ed25519'], **old_name('type')),
+        key_size=dict(type='int', **old_name('size')),
+    )
 
 
 def main():
@@ -346,25 +375,24 @@ def main():
         path=dict(type='path', required=True),
         domain=dict(type='str'),
         selector=dict(type='str'),
-        type=dict(type='str', choices=['rsa', 'ed25519']),
-        size=dict(type='int'),
         testing=dict(type='bool'),
+        **_key_options()
+    )
+    top_spec = dict(
+        path=dict(type='path'),
+        domain=dict(type='str'),
+        selector=dict(type='str'),
+        testing=dict(type='bool', default=False),
+        ttl=dict(type='int', default=3600),
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
+        force=dict(type='bool', default=False),
+        backup=dict(type='bool', default=False),
+        keys=dict(type='list', elements='dict', options=item_spec, no_log=False),
+        workers=dict(type='int', default=0),
+        **_key_options()
     )
     module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type='path'),
-            domain=dict(type='str'),
-            selector=dict(type='str'),
-            type=dict(type='str', choices=['rsa', 'ed25519']),
-            size=dict(type='int'),
-            testing=dict(type='bool', default=False),
-            ttl=dict(type='int', default=3600),
-            state=dict(type='str', choices=['present', 'absent'], default='present'),
-            force=dict(type='bool', default=False),
-            backup=dict(type='bool', default=False),
-            keys=dict(type='list', elements='dict', options=item_spec, no_log=False),
-            workers=dict(type='int', default=0),
-        ),
+        argument_spec=top_spec,
         mutually_exclusive=[('path', 'keys')],
         required_one_of=[('path', 'keys')],
         add_file_common_args=True,
@@ -372,7 +400,14 @@ def main():
     )
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib('cryptography'), exception=CRYPTOGRAPHY_IMPORT_ERROR)
-    result = KeyBackend(module).run()
+    backend = KeyBackend(module.params, check_mode=module.check_mode, diff=module._diff,
+                         files=FileAttributes(module, default_mode='0600'))
+    try:
+        result = backend.run()
+    except MailauthError as exc:
+        module.fail_json(msg=str(exc), **exc.result)
+    for warning in backend.warnings:
+        module.warn(warning)
     module.exit_json(**result)
 
 

@@ -31,6 +31,9 @@ author:
   - mailauth.dkim contributors (@mailauth)
 requirements:
   - dnspython >= 2.2 (on the host that runs the module)
+extends_documentation_fragment:
+  - mailauth.dkim._dns_record_list
+  - mailauth.dkim._dns_server
 attributes:
   check_mode:
     support: full
@@ -40,12 +43,7 @@ attributes:
     description: Nothing is changed, so there is nothing to diff.
 options:
   records:
-    description:
-      - The records expected, each a dict as M(mailauth.dkim.dns_records) returns them in RV(records).
-      - Used keys are C(fqdn), C(type) (C(TXT) or C(PTR)), C(value) (or C(strings)), C(kind) and C(domain)
-        (both inferred when missing). PTR records may be given as C(ip) and C(value).
-    type: list
-    elements: dict
+    # description, type and elements: mailauth.dkim._dns_record_list
     default: []
   nameservers:
     description:
@@ -56,10 +54,6 @@ options:
         so give servers that can answer for those names (or recursive resolvers).
     type: list
     elements: str
-  port:
-    description: Port of the DNS servers.
-    type: int
-    default: 53
   query_timeout:
     description: Seconds to wait for each answer.
     type: float
@@ -172,7 +166,10 @@ records:
       elements: str
       sample: ["v=spf1 ip4:192.0.2.25 -all"]
     message:
-      description: A sentence saying what was found.
+      description:
+        - A sentence saying what was found.
+        - With several O(nameservers) and a record that is not published everywhere, one sentence per name
+          server that does not serve it, each starting with that server (as given in O(nameservers)).
       type: str
       sample: "example.com. TXT: published"
     servers:
@@ -229,14 +226,6 @@ from ansible_collections.mailauth.dkim.plugins.module_utils._dns_client import (
 )
 
 
-def _failures(result, fail_on):
-    problems = [entry['message'] for entry in result['records'] if entry['status'] != 'published']
-    if fail_on == 'not_ready':
-        for domain, report in result['readiness'].items():
-            problems.extend('%s: %s' % (domain, item['message']) for item in report['checks'] if not item['ok'])
-    return problems
-
-
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -258,15 +247,6 @@ def main():
     if not HAS_DNSPYTHON:
         module.fail_json(msg=missing_required_lib('dnspython'), exception=str(DNSPYTHON_IMPORT_ERROR))
     params = module.params
-    for name in ('query_timeout', 'interval'):
-        if params[name] <= 0:
-            module.fail_json(msg='%s must be a positive number of seconds, got %r' % (name, params[name]))
-    if params['timeout'] < 0:
-        module.fail_json(msg='timeout must not be negative, got %r' % params['timeout'])
-    if not 0 < params['port'] < 65536:
-        module.fail_json(msg='port must be between 1 and 65535, got %r' % params['port'])
-    if not params['records'] and not params['domains']:
-        module.fail_json(msg='give records to check, or domains to report readiness for')
     try:
         result = check(
             params['records'],
@@ -280,14 +260,10 @@ def main():
             sending_ips_by_domain=params['sending_ips_by_domain'],
             domains=params['domains'],
             readiness=params['readiness'],
+            fail_on=params['fail_on'],
         )
     except DNSClientError as exc:
-        module.fail_json(msg=str(exc))
-    problems = []
-    if params['fail_on'] != 'never':
-        problems = _failures(result, params['fail_on'])
-    if problems:
-        module.fail_json(msg='DNS is not as expected: ' + '; '.join(problems), changed=False, **result)
+        module.fail_json(msg=str(exc), **exc.result)
     module.exit_json(changed=False, **result)
 
 

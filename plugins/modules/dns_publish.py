@@ -32,6 +32,9 @@ author:
   - mailauth.dkim contributors (@mailauth)
 requirements:
   - dnspython >= 2.2 (on the host that runs the module)
+extends_documentation_fragment:
+  - mailauth.dkim._dns_record_list
+  - mailauth.dkim._dns_server
 attributes:
   check_mode:
     support: full
@@ -41,26 +44,12 @@ attributes:
     description: Shows the served and the wanted RRsets (public data only) for each RRset that changes.
 options:
   records:
-    description:
-      - The records to publish, each a dict as M(mailauth.dkim.dns_records) returns them in RV(records).
-      - Used keys are C(fqdn) (absolute name), C(type) (C(TXT) or C(PTR), default C(TXT)), C(ttl) (default
-        3600), and C(value). For TXT, C(strings) (the character-strings) is used when present, else C(value)
-        is split into strings of at most 255 bytes.
-      - A PTR record may be given as C(ip) and C(value) (the host name; C(name) is accepted too, as in the
-        role's C(opendkim_dns_update.ptr) items) instead of C(fqdn); the reverse name is computed from the
-        address (IPv4 or IPv6).
-      - Other keys (C(domain), C(kind), C(selector), C(zone_line), ...) are accepted and ignored or returned as is.
-    type: list
-    elements: dict
+    # description, type and elements: mailauth.dkim._dns_record_list
     required: true
   server:
     description: Address or host name of the authoritative (primary) DNS server that accepts updates.
     type: str
     required: true
-  port:
-    description: Port of the DNS server.
-    type: int
-    default: 53
   tsig_key_name:
     description: Name of the TSIG key the server knows (as in BIND's C(key "name" { ... };)).
     type: str
@@ -231,10 +220,6 @@ def main():
     if not HAS_DNSPYTHON:
         module.fail_json(msg=missing_required_lib('dnspython'), exception=str(DNSPYTHON_IMPORT_ERROR))
     params = module.params
-    if params['timeout'] <= 0:
-        module.fail_json(msg='timeout must be a positive number of seconds, got %r' % params['timeout'])
-    if not 0 < params['port'] < 65536:
-        module.fail_json(msg='port must be between 1 and 65535, got %r' % params['port'])
     try:
         result = publish(
             params['records'],
@@ -249,8 +234,7 @@ def main():
             check_mode=module.check_mode,
         )
     except DNSClientError as exc:
-        zones_updated = getattr(exc, 'zones_updated', [])
-        module.fail_json(msg=str(exc), changed=bool(zones_updated), zones_updated=zones_updated)
+        module.fail_json(msg=str(exc), **exc.result)
     diff = result.pop('diff')
     if module._diff and result['changed']:
         result['diff'] = diff

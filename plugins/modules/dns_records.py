@@ -351,6 +351,8 @@ dest:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.mailauth.dkim.plugins.module_utils import _dkim_keys, _dns_records_backend
+from ansible_collections.mailauth.dkim.plugins.module_utils._errors import MailauthError
+from ansible_collections.mailauth.dkim.plugins.module_utils._fileio import FileAttributes
 
 
 def main():
@@ -365,7 +367,18 @@ def main():
         module.fail_json(msg=missing_required_lib('dnspython'), exception=_dns_records_backend.DNSPYTHON_IMPORT_ERROR)
     if not _dkim_keys.HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib('cryptography'), exception=_dkim_keys.CRYPTOGRAPHY_IMPORT_ERROR)
-    module.exit_json(**_dns_records_backend.RecordsBackend(module).run())
+    backend = _dns_records_backend.RecordsBackend(module.params, check_mode=module.check_mode, diff=module._diff,
+                                                  files=FileAttributes(module))
+    result, failure = {}, None
+    try:
+        result = backend.run()
+    except MailauthError as exc:
+        failure = exc
+    for warning in backend.warnings:  # also those found before a failure
+        module.warn(warning)
+    if failure is not None:
+        module.fail_json(msg=str(failure), **failure.result)
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

@@ -19,6 +19,8 @@ import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 BIN = os.path.dirname(sys.executable)
+# Helpers shared with the unit tests (keyleak.py) live in tests/unit.
+sys.path.insert(0, os.path.join(ROOT, 'tests', 'unit'))
 
 
 class PlaybookRun(object):

@@ -15,6 +15,7 @@ import stat
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from keyleak import leaks
 
 
 def read(path):
@@ -24,25 +25,6 @@ def read(path):
 
 def mode(path):
     return stat.S_IMODE(os.stat(str(path)).st_mode)
-
-
-def secret_lines(pem):
-    """Strings that only the private key holds; none of them may appear in any output.
-
-    A PKCS#1 PEM also carries the modulus, so PEM lines that are part of the public key are skipped;
-    the private exponent / ed25519 seed is checked in base64 and hex.
-    """
-    public = public_of(pem)
-    lines = [line for line in pem.decode().splitlines()
-             if line and not line.startswith('-----') and line not in public]
-    key = serialization.load_pem_private_key(pem, password=None)
-    try:
-        secret = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                                   serialization.NoEncryption())
-    except ValueError:
-        d = key.private_numbers().d
-        secret = d.to_bytes((d.bit_length() + 7) // 8, 'big')
-    return lines + [base64.b64encode(secret).decode()[:40], secret.hex()[:40], 'PRIVATE KEY']
 
 
 def public_of(pem):
@@ -57,8 +39,8 @@ def public_of(pem):
 
 @pytest.mark.parametrize('extra, header, size', [
     ('', b'-----BEGIN RSA PRIVATE KEY-----', 2048),
-    ('size: 1024', b'-----BEGIN RSA PRIVATE KEY-----', 1024),
-    ('type: ed25519', b'-----BEGIN PRIVATE KEY-----', 256),
+    ('key_size: 1024', b'-----BEGIN RSA PRIVATE KEY-----', 1024),
+    ('key_type: ed25519', b'-----BEGIN PRIVATE KEY-----', 256),
 ])
 def test_check_apply_check_apply(tmp_path, run_playbook, extra, header, size):
     key = tmp_path / 'keys' / 'example.com.mail.private'
@@ -95,8 +77,7 @@ def test_check_apply_check_apply(tmp_path, run_playbook, extra, header, size):
     assert res['record']['fqdn'] == 'mail._domainkey.example.com.'
     assert res['record']['value'].endswith('; p=' + res['public_key'])
     assert res['record']['kind'] == 'dkim'
-    for line in secret_lines(pem):
-        assert line not in second.stdout + second.stderr
+    assert leaks([pem], second.stdout, second.stderr) == []
 
     third = run_playbook(tasks, check=True)
     res3 = third.result('Key')
@@ -129,19 +110,18 @@ def test_diff_shows_metadata_not_key(tmp_path, run_playbook):
     assert '+selector: s1' in run.stdout
     assert '+size: 2048' in run.stdout
     assert '+fingerprint: ' in run.stdout
-    for line in secret_lines(pem):
-        assert line not in run.stdout
+    assert leaks([pem], run.stdout, run.stderr) == []
 
 
 def test_list_form_many_keys_one_task(tmp_path, run_playbook):
     tasks = '''
 - name: Keys
   mailauth.dkim.dkim_key:
-    size: 1024
+    key_size: 1024
     keys:
       - {path: %(d)s/a.private, domain: a.example, selector: mail}
-      - {path: %(d)s/b.private, domain: b.example, selector: mail, type: ed25519, testing: true}
-      - {path: %(d)s/c.private, domain: c.example, selector: big, size: 2048}
+      - {path: %(d)s/b.private, domain: b.example, selector: mail, key_type: ed25519, testing: true}
+      - {path: %(d)s/c.private, domain: c.example, selector: big, key_size: 2048}
 ''' % {'d': tmp_path}
     check = run_playbook(tasks, check=True)
     assert check.result('Keys')['changed'] is True
@@ -172,7 +152,7 @@ def test_list_form_generates_in_worker_processes(tmp_path, run_playbook):
     tasks = '''
 - name: Keys
   mailauth.dkim.dkim_key:
-    size: 1024
+    key_size: 1024
     workers: 2
     keys:
 ''' + ''.join('      - {path: %s/k%d, domain: d%d.example, selector: mail}\n' % (tmp_path, i, i) for i in range(6))
@@ -192,12 +172,12 @@ def test_mismatch_is_reported_then_force_replaces_with_backup(tmp_path, run_play
     key = tmp_path / 'k.private'
     small = '''
 - name: Key
-  mailauth.dkim.dkim_key: {path: %s, domain: example.com, selector: mail, size: 1024}
+  mailauth.dkim.dkim_key: {path: %s, domain: example.com, selector: mail, key_size: 1024}
 ''' % key
     run_playbook(small)
     old = read(key)
 
-    big = small.replace('size: 1024', 'size: 2048')
+    big = small.replace('key_size: 1024', 'key_size: 2048')
     kept = run_playbook(big)
     res = kept.result('Key')
     assert res['changed'] is False
@@ -207,11 +187,11 @@ def test_mismatch_is_reported_then_force_replaces_with_backup(tmp_path, run_play
     assert any('existing key is rsa 1024, requested rsa 2048' in w for w in res.get('warnings', []))
     assert read(key) == old
 
-    wrong_type = run_playbook(small.replace('size: 1024', 'type: ed25519')).result('Key')
+    wrong_type = run_playbook(small.replace('key_size: 1024', 'key_type: ed25519')).result('Key')
     assert wrong_type['mismatch'] == 'existing key is rsa 1024, requested ed25519'
     assert read(key) == old
 
-    forced = big.replace('size: 2048', 'size: 2048, force: true')
+    forced = big.replace('key_size: 2048', 'key_size: 2048, force: true')
     check = run_playbook(forced, check=True).result('Key')
     assert check['changed'] is True and check['status'] == 'replaced'
     assert read(key) == old
@@ -276,7 +256,7 @@ def test_state_absent(tmp_path, run_playbook):
     key = tmp_path / 'k.private'
     run_playbook('''
 - name: Key
-  mailauth.dkim.dkim_key: {path: %s, domain: example.com, selector: mail, type: ed25519}
+  mailauth.dkim.dkim_key: {path: %s, domain: example.com, selector: mail, key_type: ed25519}
 ''' % key)
     pem = read(key)
     absent = '''
@@ -295,16 +275,99 @@ def test_state_absent(tmp_path, run_playbook):
     assert run_playbook(absent).result('Remove')['changed'] is False
 
 
+def test_old_option_names_type_and_size_still_work_with_a_deprecation(tmp_path, run_playbook):
+    tasks = """
+- name: Single
+  mailauth.dkim.dkim_key: {path: %(d)s/s.private, domain: example.com, selector: s, type: rsa, size: 1024}
+- name: List
+  mailauth.dkim.dkim_key:
+    type: ed25519
+    keys:
+      - {path: %(d)s/a.private, domain: example.com, selector: a}
+      - {path: %(d)s/b.private, domain: example.com, selector: b, type: rsa, size: 1024}
+""" % {'d': tmp_path}
+    run = run_playbook(tasks)
+    assert run.rc == 0, run.stdout
+    single = run.result('Single')
+    assert (single['type'], single['size']) == ('rsa', 1024)
+    listed = run.result('List')['key_results']
+    assert [(k['type'], k['size']) for k in listed] == [('ed25519', 256), ('rsa', 1024)]
+    deprecations = [(d['msg'], d.get('version'), d.get('collection_name'))
+                    for d in single.get('deprecations', []) + run.result('List').get('deprecations', [])]
+    assert sorted(deprecations) == sorted(
+        ("Alias '%s' is deprecated. See the module docs for more information" % name, '1.0.0', 'mailauth.dkim')
+        for name in ('type', 'size', 'type', 'keys[1].type', 'keys[1].size'))
+
+
+def test_no_private_key_bytes_in_results_diffs_or_warnings(tmp_path, run_playbook):
+    """Create, keep with a mismatch warning, replace with a backup and remove with a backup, all with --diff:
+    no byte of any private key (old or new) appears in the results, diffs, warnings or anything printed."""
+    d = str(tmp_path)
+    create = """
+- name: Keys
+  mailauth.dkim.dkim_key:
+    keys:
+      - {path: %(d)s/r.private, domain: example.com, selector: r, key_size: 1024}
+      - {path: %(d)s/e.private, domain: example.com, selector: e, key_type: ed25519}
+""" % {'d': d}
+    outputs = []
+    pems = []
+    for run_args in ((create, {'check': True}), (create, {})):
+        run = run_playbook(run_args[0], diff=True, **run_args[1])
+        assert run.rc == 0, run.stdout
+        outputs += [run.stdout, run.stderr]
+    pems += [read(tmp_path / 'r.private'), read(tmp_path / 'e.private')]
+
+    mismatch = create.replace('key_size: 1024', 'key_size: 2048').replace('key_type: ed25519', 'key_type: rsa')
+    kept = run_playbook(mismatch, diff=True)
+    warnings = kept.result('Keys').get('warnings', [])
+    assert len(warnings) == 2, kept.stdout
+    outputs += [kept.stdout, kept.stderr]
+
+    replaced = run_playbook(mismatch.replace('    keys:', '    force: true\n    keys:'), diff=True)
+    results = replaced.result('Keys')
+    assert [k['status'] for k in results['key_results']] == ['replaced', 'replaced']
+    assert all(k['backup_file'] for k in results['key_results'])
+    assert results['diff'], results
+    outputs += [replaced.stdout, replaced.stderr]
+    pems += [read(tmp_path / 'r.private'), read(tmp_path / 'e.private')]
+
+    absent = """
+- name: Remove
+  mailauth.dkim.dkim_key:
+    state: absent
+    backup: true
+    keys: [{path: %(d)s/r.private}, {path: %(d)s/e.private}]
+""" % {'d': d}
+    removed = run_playbook(absent, diff=True)
+    assert removed.result('Remove')['changed'] is True
+    outputs += [removed.stdout, removed.stderr]
+    shown = run_playbook(create, diff=True, check=True, callback='default')  # the diff as a user reads it
+    outputs += [shown.stdout, shown.stderr]
+
+    assert len(set(pems)) == 4
+    assert leaks(pems, *outputs) == []
+    # The check has teeth: the key files and a PEM given as a module argument would be found.
+    assert leaks(pems[:1], pems[0].decode())
+    assert leaks(pems[3:], json.dumps({'msg': base64.b64encode(
+        serialization.load_pem_private_key(pems[3], password=None).private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())).decode()}))
+
+
 BAD_INPUT = [
     # (name, module arguments, text the error must contain)
-    ('size_small', '{path: "%(d)s/k", domain: example.com, selector: mail, size: 512}',
+    ('size_small', '{path: "%(d)s/k", domain: example.com, selector: mail, key_size: 512}',
      'size 512 is too small: RSA keys under 1024 bits are rejected by receivers (RFC 8301)'),
-    ('size_large', '{path: "%(d)s/k", domain: example.com, selector: mail, size: 8192}',
+    ('size_small_old_name', '{path: "%(d)s/k", domain: example.com, selector: mail, size: 512}',
+     'size 512 is too small: RSA keys under 1024 bits are rejected by receivers (RFC 8301)'),
+    ('size_large', '{path: "%(d)s/k", domain: example.com, selector: mail, key_size: 8192}',
      'size 8192 is too large'),
-    ('size_text', '{path: "%(d)s/k", domain: example.com, selector: mail, size: big}',
+    ('size_text', '{path: "%(d)s/k", domain: example.com, selector: mail, key_size: big}',
      "'big'"),
-    ('type', '{path: "%(d)s/k", domain: example.com, selector: mail, type: dsa}',
-     'value of type must be one of: rsa, ed25519, got: dsa'),
+    ('type', '{path: "%(d)s/k", domain: example.com, selector: mail, key_type: dsa}',
+     'value of key_type must be one of: rsa, ed25519, got: dsa'),
+    ('type_old_name', '{path: "%(d)s/k", domain: example.com, selector: mail, type: dsa}',
+     'value of key_type must be one of: rsa, ed25519, got: dsa'),
     ('domain', '{path: "%(d)s/k", domain: "exa mple.com", selector: mail}',
      "domain 'exa mple.com' has an invalid label 'exa mple'"),
     ('domain_single_label', '{path: "%(d)s/k", domain: localhost, selector: mail}',
@@ -326,7 +389,7 @@ BAD_INPUT = [
     ('path_and_keys', '{path: "%(d)s/k", keys: [{path: "%(d)s/j", domain: example.com, selector: mail}]}',
      'parameters are mutually exclusive: path|keys'),
     ('list_one_bad_item', '{keys: [{path: "%(d)s/a", domain: example.com, selector: a},'
-                          ' {path: "%(d)s/b", domain: example.com, selector: b, size: 1000}]}',
+                          ' {path: "%(d)s/b", domain: example.com, selector: b, key_size: 1000}]}',
      'keys[1]: size 1000 is too small'),
     ('list_same_path', '{keys: [{path: "%(d)s/a", domain: example.com, selector: a},'
                        ' {path: "%(d)s/a", domain: example.org, selector: a}]}',

@@ -29,7 +29,7 @@ def test_key_then_records_check_apply_check_apply(tmp_path, run_playbook):
     path: %(d)s/example.com.mail.private
     domain: example.com
     selector: mail
-    size: 4096
+    key_size: 4096
   register: key
 - name: Records
   mailauth.dkim.dns_records:

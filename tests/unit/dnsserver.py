@@ -85,14 +85,14 @@ class _ThreadingTCP(socketserver.ThreadingMixIn, socketserver.TCPServer):
     allow_reuse_address = True
 
 
-def _bind_pair(udp_handler, tcp_handler):
-    """Bind UDP and TCP servers to the same random port on 127.0.0.1."""
+def _bind_pair(udp_handler, tcp_handler, host="127.0.0.1", port=0):
+    """Bind UDP and TCP servers to the same port on host: ``port``, or a random one when it is 0."""
     last = None
-    for _attempt in range(20):
-        udp = _ThreadingUDP(("127.0.0.1", 0), udp_handler)
+    for _attempt in range(20 if port == 0 else 1):
+        udp = _ThreadingUDP((host, port), udp_handler)
         port = udp.server_address[1]
         try:
-            tcp = _ThreadingTCP(("127.0.0.1", port), tcp_handler)
+            tcp = _ThreadingTCP((host, port), tcp_handler)
         except OSError as exc:
             last = exc
             udp.server_close()
@@ -108,9 +108,11 @@ class DNSServer:
     allowed, $TTL optional) or to a dns.zone.Zone. ``tsig_keys`` maps key names to base64 secrets;
     ``tsig_algorithm`` is the algorithm those keys use. ``policy`` optionally maps a key name to the names
     (and names below them) it may update, like BIND's update-policy; other updates get REFUSED.
+    ``host`` and ``port`` say where to listen (default: a random port on 127.0.0.1); a second server on
+    127.0.0.2 and the first one's port makes two name servers that one resolver (one port) can ask.
     """
 
-    def __init__(self, zones, tsig_keys=None, tsig_algorithm="hmac-sha256", policy=None):
+    def __init__(self, zones, tsig_keys=None, tsig_algorithm="hmac-sha256", policy=None, host="127.0.0.1", port=0):
         self.zones = {}
         for origin, text in zones.items():
             if isinstance(text, dns.zone.Zone):
@@ -128,13 +130,15 @@ class DNSServer:
             self.policy = dict((dns.name.from_text(k), [dns.name.from_text(n) for n in v]) for k, v in policy.items())
         self.lock = threading.Lock()
         self.log = []
+        self.host = host
+        self.wanted_port = port
         self.port = None
         self._servers = []
         self._threads = []
 
     # ---- life cycle -------------------------------------------------------------------------------
     def start(self):
-        udp, tcp, self.port = _bind_pair(_UDPHandler, _TCPHandler)
+        udp, tcp, self.port = _bind_pair(_UDPHandler, _TCPHandler, self.host, self.wanted_port)
         for srv in (udp, tcp):
             srv.dns = self
             thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

@@ -7,6 +7,9 @@ from __future__ import absolute_import, division, print_function
 
 import base64
 import hashlib
+import os
+import subprocess
+import sys
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -167,10 +170,101 @@ def test_parse_public_key_errors(rsa_key, ed_key):
         with pytest.raises(KeyDataError) as exc:
             k.parse_dkim_public_key(text, key_type)
         assert str(exc.value) == message
-    # The private key given by mistake is not echoed back.
-    with pytest.raises(KeyDataError) as exc:
-        k.parse_dkim_public_key(private_pem)
-    assert private_pem.splitlines()[1] not in str(exc.value)
+
+
+@pytest.mark.parametrize('which, fmt', [
+    ('rsa', serialization.PrivateFormat.PKCS8),
+    ('rsa', serialization.PrivateFormat.TraditionalOpenSSL),
+    ('ed25519', serialization.PrivateFormat.PKCS8),
+])
+def test_private_key_given_as_public_key_is_refused_and_not_quoted(rsa_key, ed_key, which, fmt):
+    """PEM, base64 DER, a PEM body without its lines, or encrypted: refused without quoting the value."""
+    key = rsa_key if which == 'rsa' else ed_key
+    der = key.private_bytes(serialization.Encoding.DER, fmt, serialization.NoEncryption())
+    pem = key.private_bytes(serialization.Encoding.PEM, fmt, serialization.NoEncryption()).decode()
+    body = ''.join(pem.splitlines()[1:-1])
+    encrypted = base64.b64encode(key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                                   serialization.BestAvailableEncryption(b'pw'))).decode()
+    for text in (pem, base64.b64encode(der).decode(), body, '\n'.join(pem.splitlines()[1:-1]), encrypted):
+        for key_type in (None, 'rsa', 'ed25519'):
+            with pytest.raises(KeyDataError) as exc:
+                k.parse_dkim_public_key(text, key_type)
+            assert str(exc.value) == 'public_key holds a PRIVATE key; give the public key only'
+
+
+def _der(tag, body):
+    n = len(body)
+    head = bytes([n]) if n < 0x80 else bytes([0x80 | ((n.bit_length() + 7) // 8)]) + n.to_bytes(
+        (n.bit_length() + 7) // 8, 'big')
+    return bytes([tag]) + head + body
+
+
+@pytest.mark.parametrize('bits', [512, 1024, 1032, 2048, 4096])
+def test_rsa_modulus_bits_from_spki_and_pkcs1(bits):
+    modulus = ((1 << (bits - 1)) | 1).to_bytes(bits // 8, 'big')
+    pkcs1 = _der(0x30, _der(0x02, b'\x00' + modulus) + _der(0x02, b'\x01\x00\x01'))
+    algo = _der(0x30, _der(0x06, bytes.fromhex('2a864886f70d010101')) + b'\x05\x00')
+    spki = _der(0x30, algo + _der(0x03, b'\x00' + pkcs1))
+    assert k.rsa_modulus_bits(pkcs1) == bits
+    assert k.rsa_modulus_bits(spki) == bits
+
+
+def test_rsa_modulus_bits_agrees_with_cryptography(rsa_key):
+    for fmt in (serialization.PublicFormat.SubjectPublicKeyInfo, serialization.PublicFormat.PKCS1):
+        der = rsa_key.public_key().public_bytes(serialization.Encoding.DER, fmt)
+        assert k.rsa_modulus_bits(der) == rsa_key.key_size == 1024
+    assert k.parse_dkim_public_key(k.public_info(rsa_key)['public_key'])['size'] == 1024
+
+
+@pytest.mark.parametrize('der, message', [
+    (b'', 'truncated DER'),
+    (b'\x30', 'truncated DER'),
+    (b'\x30\x05\x02\x01', 'truncated DER'),
+    (b'\x30\x80', 'bad DER length'),
+    (b'\x30\x85\x01\x02\x03\x04\x05', 'bad DER length'),
+    (b'\x02\x01\x01', 'not a DER SEQUENCE'),
+    (b'\x30\x03\x04\x01\x00', 'unexpected DER element'),
+    (_der(0x30, _der(0x30, _der(0x06, bytes.fromhex('2a8648ce3d0201'))) + _der(0x03, b'\x00\x04')),
+     'the key is not an RSA key'),
+    (_der(0x30, _der(0x30, _der(0x06, bytes.fromhex('2a864886f70d010101'))) + _der(0x04, b'\x00')),
+     'no BIT STRING with the key'),
+    (_der(0x30, _der(0x30, _der(0x06, bytes.fromhex('2a864886f70d010101'))) + _der(0x03, b'\x00\x02\x01\x01')),
+     'no RSAPublicKey in the BIT STRING'),
+    (_der(0x30, _der(0x30, _der(0x06, bytes.fromhex('2a864886f70d010101')))
+          + _der(0x03, b'\x00' + _der(0x30, _der(0x04, b'\x01')))),
+     'no modulus in the RSAPublicKey'),
+])
+def test_rsa_modulus_bits_errors(der, message):
+    with pytest.raises(ValueError) as exc:
+        k.rsa_modulus_bits(der)
+    assert str(exc.value) == message
+
+
+def test_validation_and_der_parser_import_without_cryptography():
+    """The role's validation (controller) and dns_check use these where cryptography may be absent."""
+    code = (
+        'import sys\n'
+        'class Block(object):\n'
+        '    def find_spec(self, name, path=None, target=None):\n'
+        '        if name.split(".")[0] == "cryptography":\n'
+        '            raise ImportError("blocked: " + name)\n'
+        'sys.meta_path.insert(0, Block())\n'
+        'from ansible_collections.mailauth.dkim.plugins.module_utils._dkim_keys import (\n'
+        '    HAS_CRYPTOGRAPHY, KeyDataError, rsa_modulus_bits, validate_key_request)\n'
+        'from ansible_collections.mailauth.dkim.plugins.module_utils import _dns_check_backend\n'
+        'assert HAS_CRYPTOGRAPHY is False\n'
+        'assert validate_key_request("rsa", 2048) == ("rsa", 2048)\n'
+        'try:\n'
+        '    validate_key_request("rsa", 512)\n'
+        'except KeyDataError as exc:\n'
+        '    print(exc)\n'
+    )
+    import ansible_collections
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [os.path.dirname(p) for p in ansible_collections.__path__] + [os.environ.get('PYTHONPATH', '')]))
+    proc = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == 'size 512 is too small: RSA keys under 1024 bits are rejected by receivers (RFC 8301)\n'
 
 
 @pytest.mark.parametrize('workers', [1, 2])

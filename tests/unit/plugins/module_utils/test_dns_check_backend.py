@@ -18,7 +18,6 @@ from ansible_collections.mailauth.dkim.plugins.module_utils._dns_check_backend i
     check,
     dkim_key_info,
     dmarc_problems,
-    rsa_modulus_bits,
 )
 from ansible_collections.mailauth.dkim.plugins.module_utils._dns_client import DNSClientError
 from ansible_collections.mailauth.dkim.plugins.module_utils._dns_format import dkim_record, dmarc_record, spf_record
@@ -122,14 +121,38 @@ def test_ptr_record_status(server):
     assert result['readiness'] == {}  # PTR records alone name no mail domain
 
 
-def test_every_nameserver_must_serve_the_record():
-    with DNSServer(lab_zones()) as first, DNSServer(lab_zones()) as second:
-        publish_directly(first, DMARC)
-        # both servers listen on different ports; the resolver takes one port, so use two checks of one server each
-        one = check([DMARC], nameservers=['127.0.0.1'], port=first.port, readiness=False)
-        two = check([DMARC], nameservers=['127.0.0.1'], port=second.port, readiness=False)
-    assert one['records'][0]['status'] == 'published'
-    assert two['records'][0]['status'] == 'missing'
+OTHER_DMARC = '_dmarc.example.com. TXT: serves %r, expected %r' % ('v=DMARC1; p=none', DMARC['value'])
+NO_DMARC = '_dmarc.example.com. TXT: the name does not exist (NXDOMAIN)'
+
+
+@pytest.mark.parametrize('serves, wrong, status, message', [
+    # (what 127.0.0.1 and 127.0.0.2 serve, the server(s) named, worst status, message)
+    ((DMARC['value'], None), ['127.0.0.2'], 'missing', '127.0.0.2: ' + NO_DMARC),
+    ((DMARC['value'], 'v=DMARC1; p=none'), ['127.0.0.2'], 'different', '127.0.0.2: ' + OTHER_DMARC),
+    (('v=DMARC1; p=none', DMARC['value']), ['127.0.0.1'], 'different', '127.0.0.1: ' + OTHER_DMARC),
+    ((None, 'v=DMARC1; p=none'), ['127.0.0.1', '127.0.0.2'], 'different',
+     '127.0.0.1: %s; 127.0.0.2: %s' % (NO_DMARC, OTHER_DMARC)),
+    ((DMARC['value'], DMARC['value']), [], 'published', '_dmarc.example.com. TXT: published'),
+])
+def test_every_nameserver_must_serve_the_record(serves, wrong, status, message):
+    """Two authoritative servers that disagree: the record is not published, and the one that is wrong is named."""
+    with DNSServer(lab_zones()) as first:
+        try:
+            second = DNSServer(lab_zones(), host='127.0.0.2', port=first.port).start()
+        except OSError as exc:  # pragma: no cover - every Linux host routes 127.0.0.0/8 to lo
+            pytest.skip('cannot listen on 127.0.0.2 port %d: %s' % (first.port, exc))
+        try:
+            for server, value in zip((first, second), serves):
+                if value is not None:
+                    server.set_records(DMARC['fqdn'], 'TXT', 300, ['"%s"' % value])
+            result = check([DMARC], nameservers=['127.0.0.1', '127.0.0.2'], port=first.port, readiness=False)
+        finally:
+            second.stop()
+    entry = result['records'][0]
+    assert (entry['status'], entry['message']) == (status, message)
+    assert result['all_published'] is (status == 'published')
+    per_server = [(s['server'], s['status'] == 'published') for s in entry['servers']]
+    assert per_server == [('127.0.0.1', '127.0.0.1' not in wrong), ('127.0.0.2', '127.0.0.2' not in wrong)]
 
 
 def test_two_nameservers_report_per_server(server):
@@ -367,6 +390,31 @@ def test_dkim_record_served_different_is_not_ready(server):
     assert dkim['message'].startswith("mail._domainkey.example.com. TXT: serves 'v=DKIM1; k=rsa; p=")
 
 
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(query_timeout=0), 'query_timeout must be a positive number of seconds, got 0'),
+    (dict(interval=-1), 'interval must be a positive number of seconds, got -1'),
+    (dict(timeout=-1), 'timeout must not be negative, got -1'),
+    (dict(port=0), 'port must be between 1 and 65535, got 0'),
+    (dict(records=[], domains=[]), 'give records to check, or domains to report readiness for'),
+])
+def test_bad_options_are_named(kwargs, message):
+    records = kwargs.pop('records', [DMARC])
+    with pytest.raises(DNSClientError) as exc:
+        check(records, nameservers=['127.0.0.1'], **kwargs)
+    assert str(exc.value) == message
+
+
+def test_fail_on_raises_with_the_whole_report(server):
+    publish_directly(server, DMARC)
+    assert run(server, [DMARC, SPF], readiness=False, fail_on='never')['all_published'] is False
+    with pytest.raises(DNSClientError) as exc:
+        run(server, [DMARC, SPF], readiness=False, fail_on='missing')
+    assert str(exc.value) == 'DNS is not as expected: example.com. TXT: no v=spf1 record among the TXT records served'
+    report = exc.value.result
+    assert report['changed'] is False and report['all_published'] is False
+    assert [r['status'] for r in report['records']] == ['published', 'missing']
+
+
 def test_sending_ips_are_validated():
     with pytest.raises(DNSClientError, match=r"^sending_ips entry '192\.0\.2\.300' is not an IPv4 or IPv6 address$"):
         check([DMARC], nameservers=['127.0.0.1'], sending_ips=['192.0.2.300'])
@@ -375,10 +423,8 @@ def test_sending_ips_are_validated():
 # ---- DKIM keys ------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize('bits', [1024, 2048, 4096])
-def test_rsa_sizes_from_spki_and_pkcs1(bits):
+def test_rsa_sizes_from_spki(bits):
     assert dkim_key_info('v=DKIM1; k=rsa; p=%s' % rsa_p(bits)) == ('rsa', bits, None)
-    pkcs1 = rsa_p(bits, serialization.PublicFormat.PKCS1)
-    assert rsa_modulus_bits(base64.b64decode(pkcs1)) == bits
 
 
 @pytest.mark.parametrize('value, expected', [

@@ -197,6 +197,7 @@ def test_wrong_tsig_secret_is_refused_and_nothing_changes(server):
         "example.com. TXT, _dmarc.example.com. TXT): TSIG error BADSIG: the server rejected the signature; the "
         "tsig_key_secret of key 'mail-update.' does not match the server's" % server.port)
     assert WRONG_SECRET not in message and TSIG_SECRET not in message
+    assert err.value.result == {'changed': False, 'zones_updated': []}  # what the module fails with
     assert [(u['tsig'], u['rcode']) for u in server.updates] == [('error:BADSIG', 'NOTAUTH')]
     assert server.txt_strings('mail._domainkey.example.com.') == []
 
@@ -277,6 +278,8 @@ def test_server_that_never_answers_times_out():
     ([SPF], {'tsig_algorithm': 'hmac-sha3'},
      "tsig_algorithm 'hmac-sha3' is not supported; use one of hmac-sha256, hmac-sha384, hmac-sha512, hmac-sha224, "
      "hmac-sha1, hmac-md5"),
+    ([SPF], {'timeout': 0}, 'timeout must be a positive number of seconds, got 0'),
+    ([SPF], {'port': 70000}, 'port must be between 1 and 65535, got 70000'),
 ])
 def test_bad_input_is_named_before_any_traffic(server, records, kwargs, message):
     with pytest.raises(DNSClientError) as err:
@@ -309,3 +312,13 @@ def test_update_outside_the_keys_policy_is_refused():
             "the server does not allow key 'mail-update.' to change these records (check its allow-update or "
             "update-policy for these names and types)" % srv.port)
         assert srv.rrset('_dmarc.example.com.', 'TXT') is None
+
+
+def test_failure_after_one_zone_reports_the_zones_already_updated():
+    ptr = {'type': 'PTR', 'ip': '192.0.2.25', 'value': 'mail.example.com'}
+    with DNSServer(lab_zones(), {TSIG_NAME: TSIG_SECRET}, policy={TSIG_NAME: ['_domainkey.example.com.']}) as srv:
+        with pytest.raises(DNSClientError) as err:
+            run(srv, records=[DKIM, ptr])
+        assert str(err.value).endswith('; zones already updated in this run: example.com.')
+        assert err.value.result == {'changed': True, 'zones_updated': ['example.com.']}
+        assert srv.rrset('mail._domainkey.example.com.', 'TXT') is not None

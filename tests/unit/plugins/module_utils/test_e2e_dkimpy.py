@@ -18,7 +18,8 @@ import dns.zone
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from ansible_collections.mailauth.dkim.plugins.module_utils import _dkim_keys, _dns_format, _dns_records_backend, _fileio
+from ansible_collections.mailauth.dkim.plugins.module_utils import _dkim_keys, _dns_format, _dns_records_backend
+from ansible_collections.mailauth.dkim.plugins.module_utils import _fileio
 
 MESSAGE = (
     b'From: Alice <alice@example.com>\r\n'

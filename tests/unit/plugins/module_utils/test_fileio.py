@@ -49,3 +49,60 @@ def test_backup_name_is_unique(tmp_path):
     assert first == path + '.19700101T000000Z.bak'
     open(first, 'w').close()
     assert _fileio.backup_name(path, now=0) == path + '.19700101T000000Z.2.bak'
+
+
+def test_backup_keeps_content_and_mode(tmp_path):
+    path = tmp_path / 'key.pem'
+    path.write_bytes(b'old key')
+    os.chmod(str(path), 0o640)
+    name = _fileio.backup(str(path), str(path) + '.x.bak')
+    assert name == str(path) + '.x.bak'
+    assert open(name, 'rb').read() == b'old key'
+    assert stat.S_IMODE(os.stat(name).st_mode) == 0o640
+    default = _fileio.backup(str(path))
+    assert default.startswith(str(path) + '.') and default.endswith('Z.bak')
+    assert sorted(os.listdir(str(tmp_path))) == sorted(['key.pem', 'key.pem.x.bak', os.path.basename(default)])
+
+
+def test_rewrite_with_same_mode_and_owner(tmp_path):
+    path = tmp_path / 'zone'
+    path.write_bytes(b'old')
+    os.chmod(str(path), 0o604)
+    _fileio.write_atomic(str(path), b'new', _fileio.same_mode_and_owner(str(path)))
+    assert open(str(path), 'rb').read() == b'new'
+    assert stat.S_IMODE(os.stat(str(path)).st_mode) == 0o604
+
+
+def test_new_file_mode_honours_the_umask():
+    old = os.umask(0o027)
+    try:
+        assert _fileio.new_file_mode(0o644) == 0o640
+        assert _fileio.new_file_mode() == 0o640
+    finally:
+        os.umask(old)
+
+
+class FakeModule(object):
+    """The two AnsibleModule methods FileAttributes uses."""
+
+    def __init__(self, params):
+        self.params = params
+        self.calls = []
+
+    def load_file_common_arguments(self, params, path=None):
+        return dict(path=path, mode=params.get('mode'), owner=params.get('owner'))
+
+    def set_fs_attributes_if_different(self, args, changed):
+        self.calls.append(args)
+        return True
+
+
+def test_file_attributes():
+    assert _fileio.FileAttributes().apply('/k', False) is False  # no module: nothing applied (unit tests)
+    module = FakeModule({'mode': None, 'owner': 'opendkim'})
+    files = _fileio.FileAttributes(module, default_mode='0600')
+    assert files.apply('/dir/.k.tmp', False, target='/dir/k') is True
+    assert module.calls == [{'path': '/dir/.k.tmp', 'mode': '0600', 'owner': 'opendkim'}]
+    module.params['mode'] = '0640'
+    files.apply('/dir/k', False)
+    assert module.calls[-1] == {'path': '/dir/k', 'mode': '0640', 'owner': 'opendkim'}
