@@ -21,7 +21,7 @@ def named():
 
 
 def test_every_file_named_exists():
-    paths, _ = named()
+    paths, dummy = named()
     missing = sorted(p for p in paths if not os.path.isfile(os.path.join(ROOT, p)))
     assert paths and not missing, missing
 

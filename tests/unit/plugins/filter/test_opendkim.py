@@ -376,8 +376,8 @@ MACROS = 'i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} {mai
 MILTERS = ['inet:localhost:8891']
 
 
-def bypasses(overrides, macros=MACROS, milters=MILTERS):
-    return F['milter_bypasses'](SERVICES, overrides, macros, milters)
+def bypasses(overrides, macros=MACROS):
+    return F['milter_bypasses'](SERVICES, overrides, macros, MILTERS)
 
 
 def test_a_clean_master_cf_has_no_bypass():

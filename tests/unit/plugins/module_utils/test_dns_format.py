@@ -129,8 +129,8 @@ def test_validate_domain_ok(domain, normalized):
                         "inner hyphens are allowed"),
     ('a..com', "domain 'a..com' has an empty label"),
     ('a' * 64 + '.com', "domain '%s.com' has a label longer than 63 characters: '%s'" % ('a' * 64, 'a' * 64)),
-    ('ex\u2028ample.com', "domain 'ex\\u2028ample.com' is not a valid internationalized domain name: it has "
-                           "no A-label (xn--) form"),
+    ('ex\u2028ample.com',
+     "domain 'ex\\u2028ample.com' is not a valid internationalized domain name: it has no A-label (xn--) form"),
     ('192.0.2.1', "domain '192.0.2.1' has an all-numeric top-level label"),
     (' example.com', "domain ' example.com' has leading or trailing white space"),
 ])
