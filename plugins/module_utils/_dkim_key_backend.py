@@ -27,8 +27,7 @@ from ansible_collections.mailauth.dkim.plugins.module_utils._dkim_keys import (
     MIN_RSA_SIZE,
     KeyDataError,
     generate_many,
-    load_private_key,
-    public_info,
+    private_key_info,
     validate_key_request,
 )
 from ansible_collections.mailauth.dkim.plugins.module_utils._errors import MailauthError
@@ -150,7 +149,7 @@ class KeyBackend(object):
             if item['action'] == 'remove':
                 try:  # only for the diff; a file that is not a key is removed all the same
                     with open(path, 'rb') as handle:
-                        item['existing'] = public_info(load_private_key(handle.read(), path))
+                        item['existing'] = private_key_info(handle.read(), path)
                 except (IOError, OSError, KeyDataError):
                     item['existing'] = {'type': 'unknown', 'size': 0, 'fingerprint': 'unknown'}
             return
@@ -163,7 +162,7 @@ class KeyBackend(object):
         except (IOError, OSError) as exc:
             self.fail('%scannot read existing key %s: %s' % (item['where'], path, exc.strerror or exc))
         try:
-            key = load_private_key(data, path)
+            item['existing'] = private_key_info(data, path)
         except KeyDataError as exc:
             if not force:
                 self.fail('%s%s; it was left alone. Set force=true to replace it (the old file is kept as a backup)'
@@ -171,7 +170,6 @@ class KeyBackend(object):
             item['action'] = 'replace'
             item['mismatch'] = str(exc)
             return
-        item['existing'] = public_info(key)
         mismatch = self.mismatch(item, item['existing'])
         item['mismatch'] = mismatch
         item['action'] = 'replace' if (mismatch and force) else 'keep'
@@ -216,7 +214,7 @@ class KeyBackend(object):
                 if action == 'replace':
                     result['backup_file'] = self.backup(path)
                 pem = item.pop('pem')
-                info = public_info(load_private_key(pem, path))
+                info = private_key_info(pem, path)
 
                 def prepare(tmp):
                     self.files.apply(tmp, False, target=path)

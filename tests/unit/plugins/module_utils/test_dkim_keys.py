@@ -70,6 +70,62 @@ def test_load_pkcs8_rsa_and_der(rsa_key):
     assert k.public_info(k.load_private_key(der)) == k.public_info(rsa_key)
 
 
+# Reading a key back without OpenSSL's slow RSA check (cryptography < 39, as on Debian 12): the numbers are read
+# with the DER parser and checked against each other. Both paths must give the same answer, and damage is refused.
+@pytest.fixture(params=[True, False], ids=['cryptography>=39', 'cryptography<39'])
+def skips_check(request, monkeypatch):
+    monkeypatch.setattr(k, '_SKIPS_RSA_CHECK', request.param)
+    return request.param
+
+
+@pytest.mark.parametrize('fmt, encoding', [
+    (serialization.PrivateFormat.TraditionalOpenSSL, serialization.Encoding.PEM),
+    (serialization.PrivateFormat.PKCS8, serialization.Encoding.PEM),
+    (serialization.PrivateFormat.TraditionalOpenSSL, serialization.Encoding.DER),
+    (serialization.PrivateFormat.PKCS8, serialization.Encoding.DER),
+], ids=['pkcs1-pem', 'pkcs8-pem', 'pkcs1-der', 'pkcs8-der'])
+def test_private_key_info_matches_a_full_load(rsa_key, skips_check, fmt, encoding):
+    data = rsa_key.private_bytes(encoding, fmt, serialization.NoEncryption())
+    assert k.private_key_info(data, '/k') == k.public_info(rsa_key)
+
+
+def test_private_key_info_of_ed25519(ed_key, skips_check):
+    assert k.private_key_info(k.private_key_to_pem(ed_key), '/k') == k.public_info(ed_key)
+
+
+def _damaged(rsa_key, which):
+    """PKCS#1 DER of rsa_key with one number changed (index into n, e, d, p, q, dp, dq, qinv)."""
+    nums = rsa_key.private_numbers()
+    values = [nums.public_numbers.n, nums.public_numbers.e, nums.d, nums.p, nums.q, nums.dmp1, nums.dmq1, nums.iqmp]
+    values[which] += 2
+
+    def integer(v):
+        body = v.to_bytes(v.bit_length() // 8 + 1, 'big')
+        return b'\x02' + length(len(body)) + body
+
+    def length(n):
+        return bytes([n]) if n < 128 else bytes([0x80 | 2]) + n.to_bytes(2, 'big')
+
+    body = b''.join(integer(v) for v in [0] + values)
+    der = b'\x30' + length(len(body)) + body
+    return (b'-----BEGIN RSA PRIVATE KEY-----\n' + base64.encodebytes(der) + b'-----END RSA PRIVATE KEY-----\n')
+
+
+@pytest.mark.parametrize('which', range(8), ids=['n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qinv'])
+def test_a_damaged_rsa_key_is_refused_on_the_fast_path(rsa_key, monkeypatch, which):
+    monkeypatch.setattr(k, '_SKIPS_RSA_CHECK', False)
+    with pytest.raises(KeyDataError) as err:
+        k.private_key_info(_damaged(rsa_key, which), '/etc/dkimkeys/x.mail.private')
+    assert str(err.value) == ('/etc/dkimkeys/x.mail.private holds an RSA private key whose numbers do not fit '
+                              'together (damaged file)')
+
+
+@pytest.mark.parametrize('data', [b'', b'garbage', b'-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n'])
+def test_unreadable_data_is_refused_on_both_paths(skips_check, data):
+    with pytest.raises(KeyDataError):
+        k.private_key_info(data, '/k')
+
+
 def test_load_private_key_errors(rsa_key):
     encrypted = rsa_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                       serialization.BestAvailableEncryption(b'secret'))
