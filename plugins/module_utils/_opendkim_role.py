@@ -360,11 +360,12 @@ def config_files(instances, trusted_hosts_file):
 # Postfix
 # --------------------------------------------------------------------------------------------
 
-def merge_milters(value, add, remove=()):
+def merge_milters(value, add, remove=(), separator=', '):
     """A Postfix milter list with the milters ``add`` appended once and those in ``remove`` taken out.
 
     Entries already there (other milters, ``{name, attr=value}`` groups) keep their place and spelling; when
-    nothing changes, ``value`` is returned exactly as written.
+    nothing changes, ``value`` is returned exactly as written. master.cf's ``-o`` values take no white space:
+    ``separator=','`` there.
     """
     add = list(add)
     tokens = _MILTER_TOKEN.findall(value or '')
@@ -379,7 +380,7 @@ def merge_milters(value, add, remove=()):
         if milter not in names:
             out.append(milter)
             names.append(milter)
-    return value if out == tokens else ', '.join(out)
+    return value if out == tokens else separator.join(out)
 
 
 def postfix_milter_settings(current, milters, stale, default_action, protocol):
@@ -431,7 +432,7 @@ def milter_bypasses(services, overrides, mail_macros, milters):
         found.append({'service': service, 'setting': setting, 'value': value, 'fix': fix,
                       'message': '%s: %s = %s %s' % (service, setting, value or '(empty)', message)})
 
-    if '{auth_type}' not in (mail_macros or '').split():
+    if '{auth_type}' not in re.split(r'[\s,]+', mail_macros or ''):
         finding('main.cf', 'milter_mail_macros', mail_macros,
                 'lacks {auth_type}: OpenDKIM cannot tell authenticated submissions apart and leaves them unsigned',
                 ('%s {auth_type}' % mail_macros).strip())
@@ -450,23 +451,25 @@ def milter_bypasses(services, overrides, mail_macros, milters):
             missing = [m for m in milters if m not in present]
             if missing:
                 finding(where, setting, own[setting], 'overrides main.cf without %s: mail taken in there is not '
-                        'signed' % ', '.join(missing), merge_milters(own[setting], milters))
+                        'signed' % ', '.join(missing), merge_milters(own[setting], milters, separator=','))
         options = own.get('receive_override_options')
         if options is not None and 'no_milters' in re.split(r'[\s,]+', options):
             finding(where, 'receive_override_options', options, 'switches every milter off: mail taken in there is '
-                    'not signed', ', '.join(o for o in re.split(r'[\s,]+', options) if o and o != 'no_milters'))
+                    'not signed', ','.join(o for o in re.split(r'[\s,]+', options) if o and o != 'no_milters'))
         macros = own.get('milter_mail_macros')
-        if macros is not None and '{auth_type}' not in macros.split():
+        if macros is not None and '{auth_type}' not in re.split(r'[\s,]+', macros):
+            # No fix: a master.cf -o value cannot hold the spaces and braces of a macro list.
             finding(where, 'milter_mail_macros', macros, 'lacks {auth_type}: authenticated submissions there are '
-                    'not signed', ('%s {auth_type}' % macros).strip())
+                    'not signed (edit master.cf: the role cannot fix this one)', None)
     return found
 
 
 def bypass_fixes(findings):
-    """``postconf`` arguments that repair the findings of milter_bypasses: (``-e`` args, ``-P`` args)."""
+    """``postconf`` arguments that repair the findings of milter_bypasses: ``main`` (for ``-e``) and ``master``
+    (for ``-P``); findings without a fix are left out (and stay findings)."""
     main = ['%s=%s' % (f['setting'], f['fix']) for f in findings if f['service'] == 'main.cf']
     master = ['%s/%s=%s' % (f['service'].split()[-1], f['setting'], f['fix']) for f in findings
-              if f['service'] != 'main.cf']
+              if f['service'] != 'main.cf' and f['fix'] is not None]
     return {'main': main, 'master': master}
 
 
