@@ -6,8 +6,6 @@ message. They run on the real meta/argument_specs.yml of the role, the one home 
 
 from __future__ import absolute_import, division, print_function
 
-import time
-
 import pytest
 import yaml
 
@@ -133,16 +131,13 @@ def test_bad_keys_are_refused_naming_the_value(name, domains, message):
     assert message in str(err.value)
 
 
-def test_validating_2000_domains_takes_under_a_second():
+def test_2000_domains_are_validated_in_one_pass():
+    # The time is measured by scripts/bench/validate_domains.py (make bench-keys), not asserted here.
     domains = [{'domain': 'd%d.example.net' % i, 'spf': {'ip4': ['192.0.2.%d' % (i % 250)]},
                 'dmarc': {'policy': 'none'}} for i in range(2000)]
-    started = time.monotonic()
     out = keys(domains)
-    policies = F['domain_policies'](out)
-    F['key_options'](out)
-    elapsed = time.monotonic() - started
-    assert len(out) == len(policies) == 2000
-    assert elapsed < 1.0, elapsed
+    assert len(out) == len(F['domain_policies'](out)) == len(F['key_options'](out)) == 2000
+    assert out[1999]['path'] == '/etc/dkimkeys/d1999.example.net.mail.private'
 
 
 # ----------------------------------------------------------------------------------------------------------------
