@@ -24,7 +24,7 @@ DOMAIN ?= example.com
 TEST_LEGS := units sanity lint docs release-checks $(foreach c,$(CORES),"core CORE=$(c)") "site CORE=$(NEWEST_CORE)" molecule
 
 .PHONY: help venv collection demo demo-down records test units sanity lint build docs images docker molecule \
-	matrix core site molecule-core release-checks clean
+	matrix core site molecule-core release-checks bench bench-keys clean
 
 help:
 	@echo "make demo     - the main job: a three-host mail lab that proves DKIM, SPF and DMARC pass (see README)"
@@ -37,6 +37,9 @@ help:
 	@echo "make matrix          - make core for every CORE in CORES ($(CORES))"
 	@echo "make site CORE=2.21  - the installed tarball runs playbooks/site.yml over SSH with become"
 	@echo "make molecule-core CORE=2.21 - Molecule $(NEWEST_SCENARIOS) with that core as the controller"
+	@echo "make bench    - the role with 5 and 500 domains and dkim_key with 200 keys in Debian 12 containers:"
+	@echo "                timings and the ratios of issue 10 (asserts nothing; docs/performance.md)"
+	@echo "make bench-keys - dkim_key's costs in-process and on this host (scripts/bench_keys.py)"
 
 $(BIN)/.stamp: requirements.txt requirements-test.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -113,6 +116,13 @@ release-checks: venv
 	scripts/release-checks.sh
 	scripts/ee-check.sh
 	scripts/actionlint.sh
+
+# Not part of `make test`: prints figures, asserts nothing (docs/performance.md).
+bench: collection docker
+	scripts/bench.sh
+
+bench-keys: collection
+	$(BIN)/python scripts/bench_keys.py
 
 clean:
 	rm -rf .build tests/output

@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# make bench: what the role and dkim_key cost at scale (issue 10), measured in one run so machine noise cancels.
+# Asserts nothing and is not part of `make test`; prints the figures, and keeps everything under .build/bench/.
+#
+#   1. the images: mailauth/managed-debian:12 (Debian 12, systemd, Postfix) on mailauth/molecule-debian:12
+#   2. the role, SMALL domains (5): a fresh container, first converge, then the rerun (changed=0 expected)
+#   3. the role, LARGE domains (500): the same on another fresh container
+#   4. a fresh container for the keys (python3-cryptography and opendkim-tools from Debian's archive, not timed):
+#      the machine's facts, and the CPU floor: one bare python3 process making KEYS RSA-2048 keys
+#   5. one mailauth.dkim.dkim_key task making KEYS (200) new RSA-2048 keys there, then the same task again
+#   6. the usual Ansible loop of `opendkim-genkey -b 2048` over KEYS domains there
+#   7. dkim_key in-process and on the controller: scripts/bench_keys.py (also `make bench-keys`), output in
+#      .build/bench/bench-keys.txt
+#   8. the report (scripts/bench/figures.py): table, goal ratios, the slowest tasks of the LARGE runs
+#
+# The role: default variables, opendkim_domains = [{domain: dN.example.net}, ...], applied as root through the
+# community.docker.docker connection. Every ansible-playbook run is timed from outside (wall clock) and runs with
+# the ansible.posix.profile_tasks callback; its output is in .build/bench/<run>.log.
+#
+# Usage: scripts/bench.sh   (make bench: the venv and the collection link first)
+#   BENCH_SMALL=5 BENCH_LARGE=500 BENCH_KEYS=200 change the sizes; BENCH_KEEP=1 keeps the containers.
+set -euo pipefail
+DOCKER=${DOCKER:-/usr/bin/docker}
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=$root/.build/bench
+small=${BENCH_SMALL:-5}
+large=${BENCH_LARGE:-500}
+keys=${BENCH_KEYS:-200}
+image=mailauth/managed-debian:12
+run_id=${MAILAUTH_RUN_ID:-$$}
+containers=()
+export PATH="$root/.venv/bin:/usr/bin:$PATH"
+export ANSIBLE_CONFIG="$root/ansible.cfg" ANSIBLE_FORCE_COLOR=0 ANSIBLE_NOCOLOR=1
+export ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks PROFILE_TASKS_TASK_OUTPUT_LIMIT=all
+
+# shellcheck source=lib/steps.sh source-path=SCRIPTDIR
+source "$root/scripts/lib/steps.sh"
+
+cleanup() {
+  if [[ ${BENCH_KEEP:-0} == 1 ]]; then
+    [[ ${#containers[@]} -eq 0 ]] || echo "kept: ${containers[*]}"
+  elif [[ ${#containers[@]} -gt 0 ]]; then
+    "$DOCKER" rm -f "${containers[@]}" >/dev/null 2>&1 || true
+  fi
+}
+
+# record NAME VALUE: one figure for the report
+record() {
+  echo "$1=$2" >>"$out/results.txt"
+}
+
+# start_container KIND: a fresh systemd container of $image named mailauth-bench-KIND-<run id>, running
+start_container() {
+  local name="mailauth-bench-$1-$run_id" state=""
+  "$DOCKER" rm -f "$name" >/dev/null 2>&1 || true
+  "$DOCKER" run -d --name "$name" --hostname "bench-$1" --cap-add SYS_ADMIN --security-opt seccomp=unconfined \
+    --tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:ro "$image" /lib/systemd/systemd >/dev/null
+  containers+=("$name")
+  for _ in $(seq 1 60); do
+    state=$("$DOCKER" exec "$name" systemctl is-system-running 2>/dev/null || true)
+    [[ $state == running || $state == degraded ]] && break
+    sleep 1
+  done
+  [[ $state == running || $state == degraded ]] || die "systemd in $name did not come up (state: '$state')"
+  printf '%s\n' all: '  hosts:' "    $name:" '      ansible_connection: community.docker.docker' \
+    "      ansible_host: $name" '      ansible_user: root' '      ansible_python_interpreter: /usr/bin/python3' \
+    >"$out/inventory-$1.yml"
+  echo "container $name ($image) up: systemd $state"
+}
+
+# play RUN KIND PLAYBOOK [ARGS...]: ansible-playbook against container KIND, timed from outside, output in RUN.log;
+# records RUN.wall and RUN.changed
+play() {
+  local run=$1 kind=$2 t0 us rc=0 changed
+  shift 2
+  t0=${EPOCHREALTIME//[!0-9]/}
+  ansible-playbook -i "$out/inventory-$kind.yml" "$@" >"$out/$run.log" 2>&1 || rc=$?
+  us=$((${EPOCHREALTIME//[!0-9]/} - t0))
+  if [[ $rc -ne 0 ]]; then
+    tail -n 30 "$out/$run.log" >&2
+    die "ansible-playbook ($run) failed with exit $rc; full output: ${out#"$root"/}/$run.log"
+  fi
+  changed=$(sed -n 's/^.* : ok=[0-9]* *changed=\([0-9]*\) .*$/\1/p' "$out/$run.log" | head -n 1)
+  record "$run.wall" "$(printf '%d.%03d' $((us / 1000000)) $((us % 1000000 / 1000)))"
+  record "$run.changed" "${changed:-?}"
+  printf '%-26s %4d.%d s wall, changed=%s (%s)\n' "$run" $((us / 1000000)) $((us % 1000000 / 100000)) \
+    "${changed:-?}" "${out#"$root"/}/$run.log"
+}
+
+# in_container KIND COMMAND: a shell command in container KIND
+in_container() {
+  "$DOCKER" exec -i "mailauth-bench-$1-$run_id" bash -euo pipefail -c "$2"
+}
+
+step_prepare() {
+  rm -rf "$out"
+  mkdir -p "$out"
+  [[ -x $root/.venv/bin/ansible-playbook ]] || die "no .venv: run make bench (or make venv collection) first"
+  [[ -e $root/.build/collections/ansible_collections/mailauth/dkim ]] || die "no collection link: run make collection"
+  "$root/scripts/build-images.sh" 12
+  record small "$small"
+  record large "$large"
+  record keys.count "$keys"
+  record host.nproc "$(nproc)"
+  record host.distribution "$(sed -n 's/^PRETTY_NAME="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' /etc/os-release)"
+  record host.cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+  record controller.ansible_core "$(python -c 'from ansible.release import __version__ as v; print(v)')"
+  record controller.ansible "$(python -c 'import importlib.metadata as m; print(m.version("ansible"))')"
+  record checkout "$(git -C "$root" describe --always --dirty)"
+  record controller.python "$(python -c 'import sys; print(sys.version.split()[0])')"
+  cat >"$out/role.yml" <<'YAML'
+---
+- name: The role as users apply it (default variables, bench domains)
+  hosts: all
+  gather_facts: true
+  roles:
+    - role: mailauth.dkim.opendkim
+YAML
+}
+
+# step_role N: the role with N domains on a fresh container, converge then rerun
+step_role() {
+  local n=$1 i
+  {
+    echo "opendkim_domains:"
+    for ((i = 1; i <= n; i++)); do echo "  - {domain: d$i.example.net}"; done
+  } >"$out/domains-$n.yml"
+  start_container "$n"
+  play "role-$n-converge" "$n" "$out/role.yml" -e "@$out/domains-$n.yml"
+  record "role-$n-converge.new_keys" "$(in_container "$n" "find /etc/dkimkeys -name '*.private' | wc -l")"
+  play "role-$n-rerun" "$n" "$out/role.yml" -e "@$out/domains-$n.yml"
+}
+
+step_floor() {
+  start_container keys
+  echo "installing python3-cryptography and opendkim-tools (not timed)"
+  in_container keys "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    --no-install-recommends python3-cryptography opendkim-tools >/dev/null"
+  in_container keys "python3 - machine" <"$root/scripts/bench/figures.py" >>"$out/results.txt"
+  echo "CPU floor: $keys RSA-2048 keys in one python3 process"
+  in_container keys "python3 - floor $keys 2048" <"$root/scripts/bench/figures.py" >>"$out/results.txt"
+  grep -E '^(container|floor)\.' "$out/results.txt"
+}
+
+step_dkim_key() {
+  local i
+  {
+    echo "bench_keys:"
+    for ((i = 1; i <= keys; i++)); do
+      echo "  - {path: /root/bench-dkim-key/d$i.example.net.mail.private, domain: d$i.example.net, selector: mail," \
+        "key_type: rsa, key_size: 2048}"
+    done
+  } >"$out/dkim-key-items.yml"
+  cat >"$out/dkim-key.yml" <<'YAML'
+---
+- name: One mailauth.dkim.dkim_key task, list form
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Create the key directory
+      ansible.builtin.file:
+        path: /root/bench-dkim-key
+        state: directory
+        mode: "0700"
+    - name: "bench: one dkim_key task"
+      mailauth.dkim.dkim_key:
+        keys: "{{ bench_keys }}"
+YAML
+  play dkim-key keys "$out/dkim-key.yml" -e "@$out/dkim-key-items.yml"
+  record dkim-key.files "$(in_container keys "find /root/bench-dkim-key -name '*.private' | wc -l")"
+  play dkim-key-again keys "$out/dkim-key.yml" -e "@$out/dkim-key-items.yml"
+}
+
+step_genkey() {
+  local i
+  {
+    echo "bench_domains:"
+    for ((i = 1; i <= keys; i++)); do echo "  - d$i.example.net"; done
+  } >"$out/genkey-items.yml"
+  cat >"$out/genkey-loop.yml" <<'YAML'
+---
+- name: The usual way, an Ansible loop of opendkim-genkey
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Create one directory per domain
+      ansible.builtin.command:
+        argv: "{{ ['mkdir', '-p'] + (bench_domains | map('regex_replace', '^', '/root/bench-genkey/') | list) }}"
+      changed_when: true
+    - name: "bench: opendkim-genkey loop"
+      ansible.builtin.command:
+        argv: [opendkim-genkey, -b, "2048", -d, "{{ item }}", -s, mail, -D, "/root/bench-genkey/{{ item }}"]
+      loop: "{{ bench_domains }}"
+      changed_when: true
+YAML
+  play genkey-loop keys "$out/genkey-loop.yml" -e "@$out/genkey-items.yml"
+  record genkey-loop.files "$(in_container keys "find /root/bench-genkey -name 'mail.private' | wc -l")"
+}
+
+step_bench_keys() {
+  # its playbooks print JSON for it to read: no profile_tasks there
+  env -u ANSIBLE_CALLBACKS_ENABLED python "$root/scripts/bench_keys.py" | tee "$out/bench-keys.txt"
+}
+
+step_report() {
+  (cd "$root" && python scripts/bench/figures.py report "${out#"$root"/}") >"$out/report.txt"
+  echo "written: ${out#"$root"/}/report.txt"
+}
+
+steps_begin bench 8
+# steps_finish first: it reads the exit status
+trap 'steps_finish; cleanup' EXIT
+run_step "prepare, images" step_prepare
+run_step "role, $small domains" step_role "$small"
+run_step "role, $large domains" step_role "$large"
+run_step "keys: CPU floor" step_floor
+run_step "keys: dkim_key" step_dkim_key
+run_step "keys: genkey loop" step_genkey
+run_step "keys: in-process" step_bench_keys
+run_step "report" step_report
+# shellcheck disable=SC2034 # read by steps_done
+steps_note="figures in ${out#"$root"/}/report.txt"
+steps_done
+echo
+cat "$out/report.txt"

@@ -1,0 +1,187 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailauth.dkim contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The figures of `make bench` (scripts/bench.sh): measured in the container, and the report made from them.
+
+Standard library only (plus cryptography for `floor`), so the same file runs with the container's python3 and with
+the controller's Python. Every subcommand prints `name=value` lines (bench.sh appends them to results.txt) except
+`report`, which prints the report.
+
+  python3 - machine < figures.py                   inside the container: cores, distribution, OpenSSL, cryptography
+  python3 - floor COUNT [BITS] < figures.py        inside the container: one bare process making COUNT RSA keys
+  python3 figures.py report DIR                    on the controller: DIR/results.txt and the profile_tasks logs
+                                                   -> the table, the goal ratios and the slowest tasks
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import os
+import re
+import sys
+import time
+
+# Task names of scripts/bench.sh's playbooks, found again in their profile_tasks summaries.
+DKIM_KEY_TASK = 'bench: one dkim_key task'
+GENKEY_TASK = 'bench: opendkim-genkey loop'
+# profile_tasks' summary line: the task name, filled with dashes, then the seconds ("Name ------ 12.34s").
+PROFILE_LINE = re.compile(r'^(?P<name>.*?) -*-? ?(?P<seconds>\d+\.\d+)s$')
+
+
+def os_release(path='/etc/os-release'):
+    try:
+        with open(path) as handle:
+            for line in handle:
+                if line.startswith('PRETTY_NAME='):
+                    return line.split('=', 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return 'unknown'
+
+
+def machine():
+    """Facts of the machine the keys are made on, as this process sees it."""
+    from cryptography import __version__ as cryptography_version
+    from cryptography.hazmat.backends.openssl.backend import backend
+    print('container.nproc=%d' % len(os.sched_getaffinity(0)))
+    print('container.distribution=%s' % os_release())
+    print('container.openssl=%s' % backend.openssl_version_text())
+    print('container.cryptography=%s' % cryptography_version)
+    print('container.python=%s' % sys.version.split()[0])
+
+
+def floor(count, bits=2048):
+    """The CPU floor: one process making COUNT RSA keys as dkim_key does (generate, then PEM), nothing else."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    start = time.perf_counter()
+    for dummy in range(count):
+        key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                          serialization.NoEncryption())
+    print('floor.keys=%d' % count)
+    print('floor.bits=%d' % bits)
+    print('floor.seconds=%.3f' % (time.perf_counter() - start))
+
+
+def read_results(path):
+    results = {}
+    with open(path) as handle:
+        for line in handle:
+            if '=' in line:
+                name, value = line.rstrip('\n').split('=', 1)
+                results[name] = value
+    return results
+
+
+def profile(path):
+    """The tasks of a profile_tasks summary in a log, slowest first: [(seconds, name)]."""
+    tasks = []
+    in_summary = False
+    with open(path) as handle:
+        for line in handle:
+            line = line.rstrip('\n')
+            if line.startswith('TASKS RECAP'):
+                in_summary = True
+                continue
+            if not in_summary:
+                continue
+            match = PROFILE_LINE.match(line)
+            if match:
+                tasks.append((float(match.group('seconds')), match.group('name').strip()))
+    return sorted(tasks, reverse=True)
+
+
+def task_seconds(path, name):
+    for seconds, task in profile(path):
+        if task == name or task.endswith(' : ' + name):
+            return seconds
+    raise SystemExit('task %r not found in the profile of %s' % (name, path))
+
+
+def verdict(value, goal, at_most=True):
+    met = value <= goal if at_most else value >= goal
+    return '(goal %s %s: %s)' % ('<=' if at_most else '>=', goal, 'met' if met else 'NOT met')
+
+
+def report(directory):
+    r = read_results(os.path.join(directory, 'results.txt'))
+    small, large = r['small'], r['large']
+    num = dict((name, float(value)) for name, value in r.items() if re.match(r'^-?\d+(\.\d+)?$', value))
+    cores = int(num['container.nproc'])
+    per_key = num['floor.seconds'] / num['floor.keys']
+    keys = int(num['keys.count'])
+    dkim_key = task_seconds(os.path.join(directory, 'dkim-key.log'), DKIM_KEY_TASK)
+    genkey = task_seconds(os.path.join(directory, 'genkey-loop.log'), GENKEY_TASK)
+    c_small, r_small = num['role-%s-converge.wall' % small], num['role-%s-rerun.wall' % small]
+    c_large, r_large = num['role-%s-converge.wall' % large], num['role-%s-rerun.wall' % large]
+    new_keys = int(num['role-%s-converge.new_keys' % large])
+
+    goal1 = r_large / r_small
+    floor_large = per_key * new_keys / cores
+    goal2 = (c_large - r_small) / floor_large
+    floor_keys = per_key * keys / cores
+    goal3 = dkim_key / floor_keys
+    loop_ratio = genkey / dkim_key
+
+    out = []
+    out.append('make bench: mailauth.dkim.opendkim with default variables, applied as root through '
+               'community.docker.docker to fresh %s systemd containers with Postfix' % r['container.distribution'])
+    out.append('machine: %d cores (nproc in the container; the host has %s CPUs, %s); container %s, '
+               'python3-cryptography %s, Python %s; controller ansible-core %s (ansible %s), Python %s'
+               % (cores, r['host.nproc'], r['host.distribution'], r['container.openssl'],
+                  r['container.cryptography'], r['container.python'], r['controller.ansible_core'],
+                  r['controller.ansible'], r['controller.python']))
+    out.append('cpu: %s; checkout %s' % (r['host.cpu'], r['checkout']))
+    out.append('')
+    out.append('| run | %s domains | %s domains |' % (small, large))
+    out.append('| --- | --- | --- |')
+    out.append('| first converge | %.1f s (%s new keys, changed=%s) | %.1f s (%s new keys, changed=%s) |'
+               % (c_small, r['role-%s-converge.new_keys' % small], r['role-%s-converge.changed' % small],
+                  c_large, new_keys, r['role-%s-converge.changed' % large]))
+    out.append('| idempotent rerun | %.1f s (changed=%s) | %.1f s (changed=%s) |'
+               % (r_small, r['role-%s-rerun.changed' % small], r_large, r['role-%s-rerun.changed' % large]))
+    out.append('')
+    out.append('CPU floor: one python3 process in the container made %d RSA-%d keys in %.1f s = %.0f ms/key; cores = %d'
+               % (num['floor.keys'], num['floor.bits'], num['floor.seconds'], 1000 * per_key, cores))
+    out.append('%d new RSA-2048 keys: one dkim_key task %.1f s (playbook %.1f s wall); the same task again, all present: '
+               '%.1f s (changed=%s); the usual opendkim-genkey loop %.1f s (playbook %.1f s wall)'
+               % (keys, dkim_key, num['dkim-key.wall'], task_seconds(os.path.join(directory, 'dkim-key-again.log'),
+                                                                     DKIM_KEY_TASK),
+                  r['dkim-key-again.changed'], genkey, num['genkey-loop.wall']))
+    out.append('')
+    out.append('goal 1  rerun(%s) / rerun(%s) = %.1f / %.1f = %.2f  %s'
+               % (large, small, r_large, r_small, goal1, verdict(goal1, 1.3)))
+    out.append('goal 2  (converge(%s) - rerun(%s)) / (floor x new keys / cores) = (%.1f - %.1f) / (%.0f ms x %d / %d)'
+               ' = %.1f / %.1f = %.2f  %s' % (large, small, c_large, r_small, 1000 * per_key, new_keys, cores,
+                                              c_large - r_small, floor_large, goal2, verdict(goal2, 1.2)))
+    out.append('goal 3  dkim_key(%d new keys) / (floor(%d) / cores) = %.1f / %.1f = %.2f  %s'
+               % (keys, keys, dkim_key, floor_keys, goal3, verdict(goal3, 1.15)))
+    out.append('        opendkim-genkey loop(%d) / dkim_key(%d) = %.1f / %.1f = %.1f  %s'
+               % (keys, keys, genkey, dkim_key, loop_ratio, verdict(loop_ratio, 7, at_most=False)))
+    out.append('        (dkim_key and the loop: the task\'s own time from profile_tasks; the role runs: '
+               'ansible-playbook wall clock)')
+    for label, log in (('%s-domain rerun' % large, 'role-%s-rerun.log' % large),
+                       ('%s-domain converge' % large, 'role-%s-converge.log' % large)):
+        out.append('')
+        out.append('slowest tasks, %s (profile_tasks in %s):' % (label, log))
+        for seconds, name in profile(os.path.join(directory, log))[:5]:
+            out.append('  %7.2f s  %s' % (seconds, name))
+    out.append('')
+    out.append('dkim_key in-process and on the controller (scripts/bench_keys.py): bench-keys.txt; all output: %s'
+               % directory)
+    print('\n'.join(out))
+
+
+def main(argv):
+    if len(argv) >= 1 and argv[0] == 'machine':
+        machine()
+    elif len(argv) >= 2 and argv[0] == 'floor':
+        floor(int(argv[1]), int(argv[2]) if len(argv) > 2 else 2048)
+    elif len(argv) == 2 and argv[0] == 'report':
+        report(argv[1])
+    else:
+        raise SystemExit(__doc__)
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])
