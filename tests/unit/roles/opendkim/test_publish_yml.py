@@ -149,6 +149,25 @@ def test_publish_step_wrong_secret_fails_clearly(tmp_path, server):
     assert server.txt_strings('_dmarc.example.com.') == []
 
 
+@pytest.mark.parametrize('fault', ['refused', 'unreachable'])
+def test_a_failed_publication_is_finished_by_the_next_run(tmp_path, server, fault):
+    # The DNS server refuses the update (wrong TSIG secret) or does not answer (nothing listens on the port): the
+    # run fails, naming the server's answer, and nothing is half published; the next run publishes everything.
+    if fault == 'refused':
+        failed = play(tmp_path, server, secret=WRONG_SECRET)
+    else:
+        failed = play(tmp_path, server, update={'port': 9})
+    assert failed.returncode != 0
+    assert ('TSIG error BADSIG' if fault == 'refused' else '127.0.0.1') in failed.stdout, failed.stdout[-3000:]
+    for domain in ('example.com', 'example.net'):
+        assert server.txt_strings('mail._domainkey.%s.' % domain) == []
+        assert server.txt_strings('_dmarc.%s.' % domain) == []
+    rerun = play(tmp_path, server)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    for domain, (dkim, spf, dmarc, ptr) in published(server).items():
+        assert dkim and spf and dmarc and ptr, (domain, published(server))
+
+
 def test_publish_step_without_check(tmp_path, server):
     proc = play(tmp_path, server, update={'check': False, 'zones': None, 'tsig_algorithm': None})
     assert proc.returncode == 0, proc.stdout + proc.stderr
