@@ -236,8 +236,9 @@ def _rsa_public_key_checked(der, path):
     except ValueError:
         return None
     lcm = (p - 1) * (q - 1) // _gcd(p - 1, q - 1) if p > 1 and q > 1 else 0
-    if not (lcm and n == p * q and (e * d) % lcm == 1 and dp == d % (p - 1) and dq == d % (q - 1)
-            and (qinv * q) % p == 1):
+    consistent = lcm and n == p * q and (e * d) % lcm == 1
+    consistent = consistent and dp == d % (p - 1) and dq == d % (q - 1) and (qinv * q) % p == 1
+    if not consistent:
         raise KeyDataError('%s holds an RSA private key whose numbers do not fit together (damaged file)' % path)
     return rsa.RSAPublicNumbers(e, n).public_key()
 

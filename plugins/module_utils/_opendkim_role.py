@@ -8,7 +8,7 @@ This file is not part of the collection's public API. Other collections must not
 its functions may change or disappear in any release.
 
 The role's tasks are declarative glue; every list or dict they need is shaped here, by pure functions over plain
-values that the filters in plugins/filter/opendkim.py expose to Jinja:
+values that the filters in plugins/filter/ (code in plugins/plugin_utils/_opendkim_filters.py) expose to Jinja:
 
 - the role's variables are checked with the role's own argument spec (ArgumentSpecValidator, which also applies
   the defaults written there) and with the same functions the modules use (``_dns_format`` for names and

@@ -17,9 +17,8 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 sys.path.insert(0, os.path.join(ROOT, '.build', 'collections'))
 
-from ansible_collections.mailauth.dkim.plugins.filter.opendkim import FilterModule  # noqa: E402
+from ansible_collections.mailauth.dkim.plugins.plugin_utils._opendkim_filters import FILTERS as F  # noqa: E402
 
-F = FilterModule().filters()
 
 
 def main(sizes):

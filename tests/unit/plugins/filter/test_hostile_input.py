@@ -15,9 +15,8 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.mailauth.dkim.plugins.filter.opendkim import FilterModule
+from ansible_collections.mailauth.dkim.plugins.plugin_utils._opendkim_filters import FILTERS as F
 
-F = FilterModule().filters()
 SECRET = 'c2VjcmV0c2VjcmV0c2VjcmV0'
 DEFAULTS = {
     'opendkim_domains': [], 'opendkim_key_dir': '/etc/dkimkeys', 'opendkim_socket': 'inet:8891@localhost',

@@ -11,10 +11,9 @@ import yaml
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.mailauth.dkim.plugins.filter.opendkim import FilterModule, display
+from ansible_collections.mailauth.dkim.plugins.plugin_utils._opendkim_filters import FILTERS as F, display
 from ansible_collections.mailauth.dkim.plugins.module_utils import _opendkim_role as role
 
-F = FilterModule().filters()
 
 
 def keys(domains, key_dir='/etc/dkimkeys'):

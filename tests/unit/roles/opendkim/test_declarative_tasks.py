@@ -6,7 +6,7 @@
 
 Loops in Jinja (namespace accumulators, `{% for %}`, `.append()`/`.update()` on a value) were where the role's
 time went at scale (O(n^2) at 2,000 domains) and where its rules drifted from the modules'. Data shaping belongs in
-the filters of plugins/filter/opendkim.py, which are unit-tested; this scan fails when a task brings a loop back.
+the filters of plugins/filter/ (code in plugins/plugin_utils/_opendkim_filters.py), which are unit-tested; this scan fails when a task brings a loop back.
 The same goes for defaults: they live in meta/argument_specs.yml, not in `default(..., true)` inside tasks.
 """
 

@@ -2,11 +2,14 @@
 # Copyright: mailauth.dkim contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Filters that shape the data of the mailauth.dkim.opendkim role.
+"""PRIVATE plugin_utils of mailauth.dkim: the code of the filters that shape the data of the opendkim role.
+
+This file is not part of the collection's public API. Other collections must not import it.
 
 Thin wrappers over plugins/module_utils/_opendkim_role.py: they hand Jinja's values to its pure functions, turn
-their RoleInputError into AnsibleFilterError and report deprecated variable names once. Each filter is documented
-in the YAML file of the same name next to this one (ansible-doc -t filter mailauth.dkim.<name>).
+their RoleInputError into AnsibleFilterError and report deprecated variable names once. Each filter is a file
+plugins/filter/<name>.py with its documentation (ansible-doc -t filter mailauth.dkim.<name>) that exposes the
+function of the same name in FILTERS.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,9 +18,8 @@ __metaclass__ = type
 
 import functools
 
-import yaml
-
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.yaml import yaml_load
 from ansible.utils.display import Display
 
 from ansible_collections.mailauth.dkim.plugins.module_utils import _opendkim_role as role
@@ -29,7 +31,7 @@ display = Display()
 def _role_options():
     """The options of the role's meta/argument_specs.yml: the one home of its types and defaults."""
     with open(role.spec_path(__file__)) as handle:
-        return yaml.safe_load(handle)['argument_specs']['main']['options']
+        return yaml_load(handle)['argument_specs']['main']['options']
 
 
 def _reported(func):
@@ -80,25 +82,22 @@ def dns_publication(hosts, hostvars, ttl):
     return role.publication(data, ttl)
 
 
-class FilterModule(object):
-    """mailauth.dkim filters for the opendkim role."""
-
-    def filters(self):
-        return {
-            'signing_keys': signing_keys,
-            'key_options': _reported(role.key_options),
-            'domain_policies': _reported(role.domain_policies),
-            'spf_conflicts': spf_conflicts,
-            'role_option': role_option,
-            'opendkim_sockets': _reported(role.check_sockets),
-            'trusted_hosts': _reported(role.trusted_hosts),
-            'opendkim_instances': _reported(role.instances),
-            'opendkim_files': _reported(role.config_files),
-            'postfix_milter_settings': _reported(role.postfix_milter_settings),
-            'postconf_changes': _reported(role.postconf_changes),
-            'dns_publication': dns_publication,
-            'readiness_lines': _reported(role.readiness_lines),
-            'records_summary': _reported(role.records_summary),
-            'milter_bypasses': _reported(role.milter_bypasses),
-            'bypass_fixes': _reported(role.bypass_fixes),
-        }
+# Filter name: function. plugins/filter/<name>.py exposes FILTERS['<name>'].
+FILTERS = {
+    'signing_keys': signing_keys,
+    'key_options': _reported(role.key_options),
+    'domain_policies': _reported(role.domain_policies),
+    'spf_conflicts': spf_conflicts,
+    'role_option': role_option,
+    'opendkim_sockets': _reported(role.check_sockets),
+    'trusted_hosts': _reported(role.trusted_hosts),
+    'opendkim_instances': _reported(role.instances),
+    'opendkim_files': _reported(role.config_files),
+    'postfix_milter_settings': _reported(role.postfix_milter_settings),
+    'postconf_changes': _reported(role.postconf_changes),
+    'dns_publication': dns_publication,
+    'readiness_lines': _reported(role.readiness_lines),
+    'records_summary': _reported(role.records_summary),
+    'milter_bypasses': _reported(role.milter_bypasses),
+    'bypass_fixes': _reported(role.bypass_fixes),
+}
