@@ -20,7 +20,6 @@ sys.path.insert(0, os.path.join(ROOT, '.build', 'collections'))
 from ansible_collections.mailauth.dkim.plugins.plugin_utils._opendkim_filters import FILTERS as F  # noqa: E402
 
 
-
 def main(sizes):
     print('%8s %12s %12s %12s' % ('domains', 'signing_keys', 'policies', 'key_options'))
     for size in sizes:

@@ -15,7 +15,6 @@ from ansible_collections.mailauth.dkim.plugins.plugin_utils._opendkim_filters im
 from ansible_collections.mailauth.dkim.plugins.module_utils import _opendkim_role as role
 
 
-
 def keys(domains, key_dir='/etc/dkimkeys'):
     return F['signing_keys'](domains, key_dir)
 
