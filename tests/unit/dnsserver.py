@@ -89,15 +89,16 @@ def _bind_pair(udp_handler, tcp_handler, host="127.0.0.1", port=0):
     """Bind UDP and TCP servers to the same port on host: ``port``, or a random one when it is 0."""
     last = None
     for _attempt in range(20 if port == 0 else 1):
+        # A random UDP port each attempt (port 0): its TCP twin may be taken, then another pair is tried.
         udp = _ThreadingUDP((host, port), udp_handler)
-        port = udp.server_address[1]
+        bound = udp.server_address[1]
         try:
-            tcp = _ThreadingTCP((host, port), tcp_handler)
+            tcp = _ThreadingTCP((host, bound), tcp_handler)
         except OSError as exc:
             last = exc
             udp.server_close()
             continue
-        return udp, tcp, port
+        return udp, tcp, bound
     raise RuntimeError("could not bind UDP and TCP to one port: %s" % last)
 
 
