@@ -356,6 +356,79 @@ def config_files(instances, trusted_hosts_file):
     return files
 
 
+
+# --------------------------------------------------------------------------------------------
+# Reload or restart
+# --------------------------------------------------------------------------------------------
+
+# The settings OpenDKIM reads once, when it starts: main() of opendkim/opendkim.c takes them from the configuration
+# ("operational parameters for the filter (e.g which socket to use which userid to become, etc.) and aren't
+# reloaded upon a reload signal"). Everything else, KeyTable, SigningTable, InternalHosts and ExternalIgnoreList
+# (with the files they name) included, is read again by dkimf_config_reload() after SIGUSR1 (systemctl reload).
+RESTART_ONLY_SETTINGS = ('AutoRestart', 'AutoRestartCount', 'AutoRestartRate', 'Background', 'ChangeRootDirectory',
+                         'MilterDebug', 'PidFile', 'POPDBFile', 'QueryCache', 'Socket', 'StrictTestMode',
+                         'TestPublicKeys', 'UMask', 'UserID')
+
+
+def opendkim_settings(text):
+    """The settings of an opendkim.conf text: {lower-case name: [values in file order]}.
+
+    As OpenDKIM's config.c reads it: names are case-insensitive, ``#`` starts a comment anywhere on a line, the
+    value is the rest of the line after the blanks that follow the name.
+    """
+    settings = {}
+    for line in text.splitlines():
+        line = line.split('#', 1)[0].strip()
+        if not line:
+            continue
+        parts = line.split(None, 1)
+        settings.setdefault(parts[0].lower(), []).append(parts[1].strip() if len(parts) > 1 else '')
+    return settings
+
+
+def service_action(before, after, changed_files, unit_changed):
+    """What one OpenDKIM service needs after a change: ``(action, reason)``, action 'restart', 'reload' or 'none'.
+
+    ``before``: the text of its configuration file before the run (None: there was none, so this is its first
+    start with the role's configuration); ``after``: the text now (None: not written, check mode on a fresh host);
+    ``changed_files``: the changed files it reads (configuration, KeyTable, SigningTable, TrustedHosts);
+    ``unit_changed``: its systemd unit or drop-in changed. A restart is chosen when the unit changed, on the first
+    start, or when a setting OpenDKIM reads only at start (RESTART_ONLY_SETTINGS) differs; a reload (SIGUSR1,
+    which drops no connection and keeps every message in flight on the configuration it started with) when only
+    what a reload reads again changed; nothing when none of its files changed (key files are read for every
+    message, so a key file alone needs neither).
+    """
+    if unit_changed:
+        return 'restart', 'its systemd unit changed'
+    if before is None or after is None:
+        return 'restart', 'first start with this configuration'
+    old, new = opendkim_settings(before), opendkim_settings(after)
+    differ = [name for name in RESTART_ONLY_SETTINGS if old.get(name.lower()) != new.get(name.lower())]
+    if differ:
+        return 'restart', 'changed settings that only a restart applies: %s' % ', '.join(
+            '%s %s -> %s' % (name, ' '.join(old.get(name.lower(), ['(unset)'])),
+                             ' '.join(new.get(name.lower(), ['(unset)']))) for name in differ)
+    if changed_files:
+        return 'reload', 'changed: %s' % ', '.join(changed_files)
+    return 'none', 'none of its files changed'
+
+
+def service_actions(instances, trusted_hosts_file, before, after, changed_paths, changed_units):
+    """``service_action`` for each OpenDKIM instance.
+
+    ``instances``: from ``instances`` (``service``, ``config_file``, ``key_table``, ``signing_table``);
+    ``before``/``after``: {configuration file: text or None}; ``changed_paths``: the files the run changed;
+    ``changed_units``: the services whose unit changed. Returns dicts with ``service``, ``action`` and ``reason``.
+    """
+    changed = set(changed_paths)
+    out = []
+    for inst in instances:
+        own = [inst['config_file'], inst['key_table'], inst['signing_table'], trusted_hosts_file]
+        action, reason = service_action(before.get(inst['config_file']), after.get(inst['config_file']),
+                                        [path for path in own if path in changed], inst['service'] in changed_units)
+        out.append({'service': inst['service'], 'action': action, 'reason': reason})
+    return out
+
 # --------------------------------------------------------------------------------------------
 # Postfix
 # --------------------------------------------------------------------------------------------

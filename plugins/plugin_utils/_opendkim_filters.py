@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import functools
 
 from ansible.errors import AnsibleFilterError
@@ -82,6 +83,25 @@ def dns_publication(hosts, hostvars, ttl):
     return role.publication(data, ttl)
 
 
+
+def _slurped(registered):
+    """{configuration file: text or None} from a registered slurp loop over the instances (None: not readable)."""
+    texts = {}
+    for result in (registered or {}).get('results', []):
+        content = None if result.get('failed') or result.get('skipped') else result.get('content')
+        texts[result['item']['config_file']] = base64.b64decode(content).decode('utf-8', 'replace') if content else None
+    return texts
+
+
+def _changed_items(registered, key):
+    return [result['item'][key] for result in (registered or {}).get('results', []) if result.get('changed')]
+
+
+@_reported
+def opendkim_service_actions(instances, trusted_hosts_file, before, after, written, units):
+    return role.service_actions(instances, trusted_hosts_file, _slurped(before), _slurped(after),
+                                _changed_items(written, 'dest'), _changed_items(units, 'service'))
+
 # Filter name: function. plugins/filter/<name>.py exposes FILTERS['<name>'].
 FILTERS = {
     'signing_keys': signing_keys,
@@ -100,4 +120,5 @@ FILTERS = {
     'records_summary': _reported(role.records_summary),
     'milter_bypasses': _reported(role.milter_bypasses),
     'bypass_fixes': _reported(role.bypass_fixes),
+    'opendkim_service_actions': opendkim_service_actions,
 }

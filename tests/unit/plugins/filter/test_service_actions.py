@@ -1,0 +1,117 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailauth.dkim contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The handler's choice between reloading OpenDKIM (SIGUSR1) and restarting it (filter opendkim_service_actions)."""
+
+from __future__ import absolute_import, division, print_function
+
+import base64
+
+import pytest
+
+from ansible_collections.mailauth.dkim.plugins.module_utils import _opendkim_role as role
+from ansible_collections.mailauth.dkim.plugins.plugin_utils._opendkim_filters import FILTERS as F
+
+TRUSTED = '/etc/opendkim/TrustedHosts'
+RSA = {'service': 'opendkim', 'config_file': '/etc/opendkim.conf', 'key_table': '/etc/opendkim/KeyTable',
+       'signing_table': '/etc/opendkim/SigningTable'}
+ED = {'service': 'opendkim-ed25519', 'config_file': '/etc/opendkim-ed25519.conf',
+      'key_table': '/etc/opendkim/KeyTable.ed25519', 'signing_table': '/etc/opendkim/SigningTable.ed25519'}
+CONF = '''# managed
+Syslog                  yes
+UserID                  opendkim
+UMask                   007
+PidFile                 /run/opendkim/opendkim.pid
+Socket                  inet:8891@localhost
+Mode                    sv
+KeyTable                file:/etc/opendkim/KeyTable
+SigningTable            refile:/etc/opendkim/SigningTable
+'''
+
+
+def action(before, after, changed=(), unit=False):
+    return role.service_action(before, after, list(changed), unit)
+
+
+def test_only_tables_changed_is_a_reload():
+    assert action(CONF, CONF, ['/etc/opendkim/KeyTable', '/etc/opendkim/SigningTable']) == (
+        'reload', 'changed: /etc/opendkim/KeyTable, /etc/opendkim/SigningTable')
+
+
+@pytest.mark.parametrize('line', ['Mode v', 'Canonicalization simple/simple', 'OversignHeaders From,To',
+                                  'SubDomains yes', 'KeyTable file:/etc/opendkim/Other', 'Syslog no'])
+def test_settings_a_reload_reads_again_are_a_reload(line):
+    assert action(CONF, CONF + line + '\n', ['/etc/opendkim.conf'])[0] == 'reload'
+
+
+@pytest.mark.parametrize('before, after, named', [
+    ('Socket                  inet:8891@localhost', 'Socket local:/var/spool/postfix/opendkim/opendkim.sock',
+     'Socket inet:8891@localhost -> local:/var/spool/postfix/opendkim/opendkim.sock'),
+    ('UserID                  opendkim', 'userid  mail', 'UserID opendkim -> mail'),
+    ('UMask                   007', 'UMask 002', 'UMask 007 -> 002'),
+    ('PidFile                 /run/opendkim/opendkim.pid', '', 'PidFile /run/opendkim/opendkim.pid -> (unset)'),
+    ('Mode                    sv', 'Mode sv\nAutoRestart yes', 'AutoRestart (unset) -> yes'),
+    ('Mode                    sv', 'Mode sv\nChangeRootDirectory /var/lib/x', 'ChangeRootDirectory (unset) -> /var/lib/x'),
+])
+def test_settings_read_only_at_start_are_a_restart_named(before, after, named):
+    new = CONF.replace(before, after)
+    assert new != CONF
+    verdict, reason = action(CONF, new, ['/etc/opendkim.conf'])
+    assert verdict == 'restart'
+    assert named in reason
+
+
+def test_comments_blanks_and_case_do_not_count():
+    same = CONF.replace('Socket                  inet:8891@localhost', 'SOCKET inet:8891@localhost   # the milter')
+    assert action(CONF, '# another comment\n\n' + same, ['/etc/opendkim.conf'])[0] == 'reload'
+
+
+def test_first_start_unit_change_and_nothing_changed():
+    assert action(None, CONF, ['/etc/opendkim.conf']) == ('restart', 'first start with this configuration')
+    assert action(CONF, None) == ('restart', 'first start with this configuration')
+    assert action(CONF, CONF, unit=True) == ('restart', 'its systemd unit changed')
+    assert action(CONF, CONF) == ('none', 'none of its files changed')
+
+
+def test_the_debian_default_configuration_is_replaced_with_a_restart():
+    debian = 'Syslog yes\nUMask 007\nSocket local:/run/opendkim/opendkim.sock\nPidFile /run/opendkim/opendkim.pid\n'
+    assert action(debian, CONF, ['/etc/opendkim.conf'])[0] == 'restart'
+
+
+def test_each_instance_looks_at_its_own_files_and_the_shared_trusted_hosts():
+    texts = {RSA['config_file']: CONF, ED['config_file']: CONF.replace('8891', '8892')}
+    out = role.service_actions([RSA, ED], TRUSTED, texts, texts, ['/etc/opendkim/KeyTable'], [])
+    assert [(o['service'], o['action']) for o in out] == [('opendkim', 'reload'), ('opendkim-ed25519', 'none')]
+    out = role.service_actions([RSA, ED], TRUSTED, texts, texts, [TRUSTED], ['opendkim-ed25519'])
+    assert [(o['service'], o['action']) for o in out] == [('opendkim', 'reload'), ('opendkim-ed25519', 'restart')]
+
+
+def _slurp(items, texts):
+    results = []
+    for item in items:
+        text = texts.get(item['config_file'])
+        if text is None:
+            results.append({'item': item, 'failed': False, 'msg': 'file not found'})
+        else:
+            results.append({'item': item, 'failed': False, 'content': base64.b64encode(text.encode()).decode()})
+    return {'results': results}
+
+
+def test_filter_reads_the_registered_results_of_the_role():
+    """The shapes the role registers: slurp loops (a missing file is a non-failed item without content), the
+    template loop (item.dest) and the unit loop (item.service)."""
+    before = _slurp([RSA, ED], {RSA['config_file']: CONF})
+    after = _slurp([RSA, ED], {RSA['config_file']: CONF, ED['config_file']: CONF.replace('8891', '8892')})
+    written = {'results': [{'item': {'dest': TRUSTED}, 'changed': False},
+                           {'item': {'dest': RSA['key_table']}, 'changed': True},
+                           {'item': {'dest': ED['config_file']}, 'changed': True}]}
+    units = {'results': [{'item': RSA, 'changed': False}, {'item': ED, 'changed': False}]}
+    out = F['opendkim_service_actions']([RSA, ED], TRUSTED, before, after, written, units)
+    assert out == [
+        {'service': 'opendkim', 'action': 'reload', 'reason': 'changed: /etc/opendkim/KeyTable'},
+        {'service': 'opendkim-ed25519', 'action': 'restart', 'reason': 'first start with this configuration'},
+    ]
+    units['results'][0]['changed'] = True
+    assert F['opendkim_service_actions']([RSA, ED], TRUSTED, before, after, written, units)[0]['action'] == 'restart'
+
