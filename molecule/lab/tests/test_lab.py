@@ -110,15 +110,15 @@ def report(tmp_path_factory):
     return run_probe(tmp_path_factory.mktemp('probe'), 'verify%d' % int(time.time()))
 
 
-@pytest.mark.parametrize('role', ['ns', 'mx', 'mail'])
+@pytest.mark.parametrize('role', ['ns', 'mx', 'mail', 'client'])
 def test_hosts_have_the_planned_addresses(role):
     addresses = lab_host(role).interface('eth0').addresses
     assert HOSTS[role]['ipv4'] in addresses
     assert HOSTS[role]['ipv6'] in addresses
 
 
-@pytest.mark.parametrize('role', ['mx', 'mail'])
-def test_mx_and_mail_resolve_through_ns(role):
+@pytest.mark.parametrize('role', ['mx', 'mail', 'client'])
+def test_mx_mail_and_client_resolve_through_ns(role):
     host = lab_host(role)
     assert host.file('/etc/resolv.conf').contains('^nameserver %s$' % re.escape(NS_IP))
     # Names that only ns knows resolve there.
