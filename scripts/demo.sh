@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job (`make demo`): bring up the three-host mail lab (Molecule scenario `lab`: ns, mx, mail), configure
+# The main job (`make demo`): bring up the mail lab (Molecule scenario `lab`: ns, mx, mail, client), configure
 # the sender with playbooks/site.yml and the role mailauth.dkim.opendkim (keys, OpenDKIM, Postfix, records
 # published to ns by TSIG-signed dynamic update), send a test message to the receiver by MX lookup, and print
 # what a scoring service would: the DNS records, the readiness report and the receiver's verdict.
@@ -48,8 +48,9 @@ scripts/ensure-docker.sh
 step "Base image mailauth/molecule-debian:12 (built once, about a minute without a registry)"
 scripts/build-images.sh 12
 
-step "Creating the lab (network mailauth-lab: 172.30.53.0/24, fd42:53::/64; containers lab-ns, lab-mx, lab-mail)"
-printf "           then preparing ns (BIND 9, TSIG key) and mx (Postfix, OpenDKIM, OpenDMARC, SPF policy service)\n"
+step "Creating the lab (network mailauth-lab: 172.30.53.0/24, fd42:53::/64; containers lab-ns, lab-mx, lab-mail, lab-client)"
+printf "           then preparing ns (BIND 9, TSIG key), mx (Postfix, OpenDKIM, OpenDMARC, SPF policy service)\n"
+printf "           and mail's own Postfix (submission on 587 with Dovecot SASL), before the role adds DKIM\n"
 run create molecule create -s lab
 
 step "Configuring the sender with playbooks/site.yml: DKIM keys, OpenDKIM, Postfix, records published to ns"
