@@ -356,7 +356,6 @@ def config_files(instances, trusted_hosts_file):
     return files
 
 
-
 # --------------------------------------------------------------------------------------------
 # Reload or restart
 # --------------------------------------------------------------------------------------------
@@ -428,6 +427,7 @@ def service_actions(instances, trusted_hosts_file, before, after, changed_paths,
                                         [path for path in own if path in changed], inst['service'] in changed_units)
         out.append({'service': inst['service'], 'action': action, 'reason': reason})
     return out
+
 
 # --------------------------------------------------------------------------------------------
 # Postfix

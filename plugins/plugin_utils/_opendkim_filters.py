@@ -83,7 +83,6 @@ def dns_publication(hosts, hostvars, ttl):
     return role.publication(data, ttl)
 
 
-
 def _slurped(registered):
     """{configuration file: text or None} from a registered slurp loop over the instances (None: not readable)."""
     texts = {}
@@ -101,6 +100,7 @@ def _changed_items(registered, key):
 def opendkim_service_actions(instances, trusted_hosts_file, before, after, written, units):
     return role.service_actions(instances, trusted_hosts_file, _slurped(before), _slurped(after),
                                 _changed_items(written, 'dest'), _changed_items(units, 'service'))
+
 
 # Filter name: function. plugins/filter/<name>.py exposes FILTERS['<name>'].
 FILTERS = {

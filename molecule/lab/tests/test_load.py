@@ -167,8 +167,9 @@ def test_load_across_a_converge_every_message_delivered_once_and_signed(load_run
 
     with capsys.disabled():
         print('\n[load] converge with %s added under load: %.0f s; OpenDKIM pids before %s, after %s; reloads logged '
-              'at %s s after the first submission' % (ADDED_DOMAIN, load_run['converge_seconds'], load_run['pids_before'],
-                            load_run['pids_after'], ', '.join('%+.1f' % (t - first) for t, _ in reloads)))
+              'at %s s after the first submission' % (
+                  ADDED_DOMAIN, load_run['converge_seconds'], load_run['pids_before'], load_run['pids_after'],
+                  ', '.join('%+.1f' % (t - first) for t, _ in reloads)))
         for path in PATHS:
             rows = results[path]
             print('[load]   %-10s sent %3d, refused %d' % (path, len(rows), sum(1 for r in rows if not r.get('ok'))))

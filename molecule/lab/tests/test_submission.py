@@ -57,9 +57,9 @@ CLIENT = textwrap.dedent('''
 
 def client_session(host, port, sender, rcpt, token, login=False, from_header=None):
     message_id = '<%s@client.%s>' % (token, DOMAIN)
+    date = time.strftime('%a, %d %b %Y %H:%M:%S +0000', time.gmtime())
     message = ('From: <%s>\r\nTo: <%s>\r\nSubject: mailauth lab %s\r\nMessage-ID: %s\r\nDate: %s\r\n\r\n'
-               'A message from the lab client.\r\n' % (from_header or sender, rcpt, token, message_id,
-                                                     time.strftime('%a, %d %b %Y %H:%M:%S +0000', time.gmtime())))
+               'A message from the lab client.\r\n' % (from_header or sender, rcpt, token, message_id, date))
     env = {'LAB_PASSWORD': lablib.submission_password()} if login else None
     argument = json.dumps([host, port, lablib.SUBMISSION_USER if login else None, sender, rcpt, message])
     done = lablib.dexec('client', 'python3', '-c', CLIENT, argument, env=env)

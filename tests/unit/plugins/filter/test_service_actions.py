@@ -114,4 +114,3 @@ def test_filter_reads_the_registered_results_of_the_role():
     ]
     units['results'][0]['changed'] = True
     assert F['opendkim_service_actions']([RSA, ED], TRUSTED, before, after, written, units)[0]['action'] == 'restart'
-
