@@ -80,7 +80,7 @@ def run_playbook(*args, timeout=900):
 def converge(*args, timeout=900):
     """The scenario's converge (TSIG key, then playbooks/site.yml) with extra arguments; returns (rc, output)."""
     proc = run_playbook(str(ROOT / 'molecule' / 'lab' / 'converge.yml'), *args)
-    output, _ = proc.communicate(timeout=timeout)
+    output = proc.communicate(timeout=timeout)[0]
     return proc.returncode, output
 
 
@@ -131,7 +131,7 @@ def signatures(raw):
     """(d=, s=, a=) of each DKIM-Signature of a message."""
     out = []
     for value in parse(raw).get_all('DKIM-Signature') or []:
-        tags = dict((k.strip(), ''.join(v.split())) for k, _, v in
+        tags = dict((k.strip(), ''.join(v.split())) for k, _eq, v in
                     (item.partition('=') for item in ''.join(str(value).split()).split(';') if '=' in item))
         out.append((tags.get('d'), tags.get('s'), tags.get('a')))
     return out

@@ -160,7 +160,7 @@ def test_load_across_a_converge_every_message_delivered_once_and_signed(load_run
         mx_results = dict((v['properties'].get('header.s'), v['result']) for v in lablib.verdicts(raw, 'dkim'))
         if mx_results != dict((s, 'pass') for s in SELECTORS):
             mx_not_pass.append((message_id, mx_results))
-    signed_and_verified = len(delivered) - len(unsigned) - len(set(m for m, _ in unverified) | set(m for m, _ in mx_not_pass))
+    signed_and_verified = len(delivered) - len(unsigned) - len(set(m for m, _r in unverified) | set(m for m, _r in mx_not_pass))
     reloads = reloads_logged(load_run['started'])
     first = min(r['submitted'] for r in submitted)
     last = max(r['submitted'] for r in submitted)
@@ -169,7 +169,7 @@ def test_load_across_a_converge_every_message_delivered_once_and_signed(load_run
         print('\n[load] converge with %s added under load: %.0f s; OpenDKIM pids before %s, after %s; reloads logged '
               'at %s s after the first submission' % (
                   ADDED_DOMAIN, load_run['converge_seconds'], load_run['pids_before'], load_run['pids_after'],
-                  ', '.join('%+.1f' % (t - first) for t, _ in reloads)))
+                  ', '.join('%+.1f' % (t - first) for t, _line in reloads)))
         for path in PATHS:
             rows = results[path]
             print('[load]   %-10s sent %3d, refused %d' % (path, len(rows), sum(1 for r in rows if not r.get('ok'))))
