@@ -119,7 +119,7 @@ molecule_test() {
 }
 
 # Run on a mail server as `deploy`: send a message to deploy's local mailbox and require an RSA and an Ed25519
-# DKIM signature on it (example.test, selectors mail2026 and ed2026).
+# DKIM signature on it (example.test, selectors mail2026 and ed2026, or mail2026-<host> and ed2026-<host>).
 # shellcheck disable=SC2016 # expanded on the mail server
 signed_check='
 printf "From: ops@example.test\nTo: deploy@localhost\nSubject: signed?\n\nhello\n" | /usr/sbin/sendmail -t -f ops@example.test
@@ -223,6 +223,8 @@ mail_servers:
       - {domain: example.test, selector: mail2026}
       - {domain: example.test, selector: ed2026, key_type: ed25519}
     opendkim_zone_file: "/home/ansible/site/{{ inventory_hostname }}.zone"
+    # Two servers sign example.test: each with its own keys (mail2026-mail1, ed2026-mail2, ...).
+    opendkim_fleet_keys: per_host
 INVENTORY
   # run ARGS...: ansible-playbook in ~/site, no warning allowed; the log is run.log, the changed tasks changed.txt.
   # shellcheck disable=SC2016 # expanded in the controller

@@ -56,7 +56,9 @@ __opendkim_keys: >-
 
 RETURN = r'''
 _value:
-  description: The keys of O(_input); each C(spf) is the merged policy of its domain, or null when no host gives one.
+  description:
+    - The keys of O(_input); each C(spf) is the merged policy of its domain, or null when no host gives one.
+    - V(shared) keys also get C(signers), every host of the inventory that signs them, this one first.
   type: list
   elements: dict
 '''

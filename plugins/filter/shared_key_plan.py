@@ -15,11 +15,13 @@ description:
   - From the check-mode results of M(mailauth.dkim.dkim_key) for the V(shared) keys of every host of the play,
     decides for each shared key of this host whether it V(keep)s it, V(make)s it (no host has it; the first host of
     the play that signs it makes it) or V(copy)s it from the host that has it.
-  - Fails when two hosts hold different keys under one name, naming both hosts and fingerprints.
-positional: _input, hostvars, this_host, probe
+  - Fails when two hosts hold different keys under one name, naming both hosts and fingerprints, and when no host of
+    the run holds a shared key while another host of the inventory that signs it was not checked in this run
+    (outside C(--limit)): it may hold the key, and a new one would replace its record.
+positional: _input, hostvars, this_host, keys, probe
 options:
   _input:
-    description: The hosts of the play in order (C(ansible_play_hosts)).
+    description: The hosts of the play in order, all batches (C(ansible_play_hosts_all)).
     type: list
     elements: str
     required: true
@@ -31,6 +33,11 @@ options:
     description: The current host (C(inventory_hostname)).
     type: str
     required: true
+  keys:
+    description: This host's keys from P(mailauth.dkim.fleet_keys#filter) (their C(signers)).
+    type: list
+    elements: dict
+    required: true
   probe:
     description: The name of the registered check-mode M(mailauth.dkim.dkim_key) result on each host.
     type: str
@@ -38,7 +45,8 @@ options:
 '''
 
 EXAMPLES = r'''
-__opendkim_shared_plan: "{{ ansible_play_hosts | mailauth.dkim.shared_key_plan(hostvars, inventory_hostname) }}"
+__opendkim_shared_plan: >-
+  {{ ansible_play_hosts_all | mailauth.dkim.shared_key_plan(hostvars, inventory_hostname, __opendkim_keys) }}
 # => [{fqdn: mail._domainkey.example.com, path: /etc/dkimkeys/example.com.mail.private, source: mx1,
 #      source_path: /etc/dkimkeys/example.com.mail.private, action: copy}]
 '''

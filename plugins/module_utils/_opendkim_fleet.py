@@ -168,29 +168,42 @@ def fleet_keys(keys, this_host, sending_ips, peers):
             merged[domain] = merge_spf(domain, described, networks) if described else None
             if merged[domain] is not None and len(described) + len(networks) > 1:
                 check_policy('the SPF of %s merged from its mail servers' % domain, domain, 'spf', merged[domain])
-        out.append(dict(key, spf=merged[domain]))
+        entry = dict(key, spf=merged[domain])
+        if key['fleet'] == 'shared':
+            entry['signers'] = [this_host] + [host for host, other in by_fqdn.get(key['fqdn'], [])]
+        out.append(entry)
     return out
 
 
-def shared_key_plan(this_host, hosts, holdings):
+def shared_key_plan(this_host, hosts, holdings, signers):
     """Where each shared key of this host comes from.
 
-    ``hosts`` is the play's host order; ``holdings`` maps each host that checked its shared keys to
-    ``{fqdn: {'path': key file, 'fingerprint': str or None (missing)}}``. Returns one item per shared key of this
-    host, ``{fqdn, path, source, source_path, action}``: action ``make`` (this host makes it), ``copy`` (copy it
-    from ``source``) or ``keep`` (this host holds it). Hosts holding different keys for one name are refused.
+    ``hosts`` is the play's host order (all batches); ``holdings`` maps each host that checked its shared keys in
+    this run to ``{fqdn: {'path': key file, 'fingerprint': str or None (missing)}}``; ``signers`` maps each shared
+    name of this host to every host of the inventory that signs it (from fleet_keys). Returns one item per shared
+    key of this host, ``{fqdn, path, source, source_path, action}``: action ``make`` (this host makes it), ``copy``
+    (copy it from ``source``) or ``keep`` (this host holds it). Refused, before anything is written: hosts holding
+    different keys for one name, and a key nobody in the run holds while a host that signs it was not checked (it
+    may hold the key; a new one would replace its record).
     """
     mine = holdings.get(this_host) or {}
     plan = []
     for fqdn in sorted(mine):
         holders = [(h, holdings[h][fqdn]) for h in hosts if fqdn in (holdings.get(h) or {})]
-        fingerprints = sorted(set(item['fingerprint'] for h, item in holders if item['fingerprint']))
+        having = [(h, item) for h, item in holders if item['fingerprint']]
+        fingerprints = sorted(set(item['fingerprint'] for h, item in having))
         if len(fingerprints) > 1:
             raise RoleInputError(
                 'the shared key %s differs between hosts: %s. Choose the key to keep, remove the others (or give '
                 'those hosts another selector) and run again; nothing was changed'
-                % (fqdn, '; '.join('%s has %s' % (h, item['fingerprint']) for h, item in holders if item['fingerprint'])))
-        having = [(h, item) for h, item in holders if item['fingerprint']]
+                % (fqdn, '; '.join('%s has %s' % (h, item['fingerprint']) for h, item in having)))
+        unchecked = [h for h in signers.get(fqdn, []) if h not in holdings]
+        if not having and unchecked:
+            raise RoleInputError(
+                'no host of this run holds the shared key %s, and %s also sign(s) it but %s not checked in this run '
+                '(outside --limit, or failed): it may hold the key, and a new one would replace its record. Run with '
+                'those hosts in the play so the key is copied from the one that has it; nothing was changed'
+                % (fqdn, ', '.join(unchecked), 'was' if len(unchecked) == 1 else 'were'))
         source, source_item = having[0] if having else holders[0]
         if mine[fqdn]['fingerprint']:
             action = 'keep'

@@ -101,7 +101,8 @@ def fleet_keys(keys, hostvars, hosts, this_host, sending_ips=None, dns_update=No
 
 
 @_reported
-def shared_key_plan(hosts, hostvars, this_host, probe='__opendkim_shared_probe'):
+def shared_key_plan(hosts, hostvars, this_host, keys, probe='__opendkim_shared_probe'):
+    signers = dict((key['fqdn'], key.get('signers') or [this_host]) for key in keys if key.get('fleet') == 'shared')
     holdings = {}
     for host in hosts:
         result = hostvars[host].get(probe) or {}
@@ -111,7 +112,7 @@ def shared_key_plan(hosts, hostvars, this_host, probe='__opendkim_shared_probe')
             held[fqdn] = {'path': item['path'], 'fingerprint': item.get('fingerprint')}
         if held:
             holdings[host] = held
-    return fleet.shared_key_plan(this_host, list(hosts), holdings)
+    return fleet.shared_key_plan(this_host, list(hosts), holdings, signers)
 
 
 @_reported

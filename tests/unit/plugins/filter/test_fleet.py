@@ -184,8 +184,10 @@ def probe(*items):
                             for path, selector, fp in items]}
 
 
-def plan(hostvars, this):
-    return F['shared_key_plan'](list(hostvars), hostvars, this)
+def plan(hostvars, this, signers=None):
+    fqdn = 'mail._domainkey.example.com'
+    keys = [{'fqdn': fqdn, 'fleet': 'shared', 'signers': signers or [this]}]
+    return F['shared_key_plan'](list(hostvars), hostvars, this, keys)
 
 
 def test_a_shared_key_nobody_has_is_made_by_the_first_host_and_copied_by_the_others():
@@ -216,3 +218,22 @@ def test_hosts_holding_different_keys_under_one_shared_name_are_refused():
             plan(hostvars, host)
         assert str(err.value).startswith('the shared key mail._domainkey.example.com differs between hosts: mx1 has '
                                          'aa:aa; mx2 has bb:bb.')
+
+
+def test_a_missing_shared_key_is_not_made_while_a_host_that_signs_it_is_outside_the_run():
+    hostvars = {'mx2': {'__opendkim_shared_probe': probe(('/k/example.com.mail.private', 'mail', None))},
+                'mx1': {}}   # in the inventory, signs the key, but not in this run (--limit mx2)
+    with pytest.raises(AnsibleFilterError) as err:
+        plan(hostvars, 'mx2', signers=['mx2', 'mx1'])
+    assert str(err.value).startswith('no host of this run holds the shared key mail._domainkey.example.com, and mx1 '
+                                     'also sign(s) it but was not checked in this run (outside --limit, or failed)')
+    # Once a host of the run holds it, the others can copy it whatever the unchecked hosts hold.
+    hostvars['mx3'] = {'__opendkim_shared_probe': probe(('/k/example.com.mail.private', 'mail', 'cc:cc'))}
+    assert [(p['action'], p['source']) for p in plan(hostvars, 'mx2', ['mx2', 'mx1', 'mx3'])] == [('copy', 'mx3')]
+
+
+def test_fleet_keys_lists_every_host_that_signs_a_shared_key():
+    hostvars = {'mx2': {'opendkim_domains': [{'domain': 'example.com', 'fleet_keys': 'shared'}]},
+                'mx3': {'opendkim_domains': [{'domain': 'example.com', 'selector': 'other'}]}}
+    [key] = fleet([{'domain': 'example.com', 'fleet_keys': 'shared'}], hostvars)
+    assert key['signers'] == ['mx1', 'mx2']
