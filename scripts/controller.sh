@@ -258,6 +258,25 @@ $signed_check
 SNIPPET
     done
     grep -c _domainkey ~/site/mail1.zone ~/site/mail2.zone"
+  # The same two servers switch to one shared key per selector (-e applies to both): nobody holds mail2026 or ed2026
+  # yet, so mail1 (first in the play) makes them and mail2 copies them from mail1 over SSH with become; no key
+  # material in the output; the rerun changes nothing; both sign with the shared selectors.
+  step "opendkim_fleet_keys=shared: made on mail1, copied to mail2 host to host, never shown" "$run
+    run mailauth.dkim.site -e opendkim_fleet_keys=shared
+    grep -Eq '^mail2 .*changed=[1-9].*failed=0' run.log
+    if grep -Eq 'PRIVATE KEY|MII[A-Za-z0-9+/]{40}' run.log; then echo 'key material in the output' >&2; exit 1; fi
+    for ip in $ip1 $ip2; do
+      ssh deploy@\$ip sudo sha256sum /etc/dkimkeys/example.test.mail2026.private /etc/dkimkeys/example.test.ed2026.private
+    done | awk '{print \$1}' | sort | uniq -c | tee sums.txt
+    test \$(wc -l < sums.txt) = 2 && ! grep -vq '^ *2 ' sums.txt
+    run mailauth.dkim.site -e opendkim_fleet_keys=shared
+    grep -Eq '^mail1 .*changed=0 .*failed=0' run.log && grep -Eq '^mail2 .*changed=0 .*failed=0' run.log
+    for ip in $ip1 $ip2; do ssh deploy@\$ip bash -s <<'SNIPPET'
+: > /var/mail/deploy
+$signed_check
+grep -Eq 's=mail2026;' /var/mail/deploy
+SNIPPET
+    done"
   pull
 }
 
