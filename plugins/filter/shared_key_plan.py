@@ -17,7 +17,7 @@ description:
     the play that signs it makes it) or V(copy)s it from the host that has it.
   - Fails when two hosts hold different keys under one name, naming both hosts and fingerprints, and when no host of
     the run holds a shared key while another host of the inventory that signs it was not checked in this run
-    (outside C(--limit)): it may hold the key, and a new one would replace its record.
+    (outside C(--limit)), since it may hold the key and a new one would replace its record.
 positional: _input, hostvars, this_host, keys, probe
 options:
   _input:

@@ -16,8 +16,8 @@ version_added: 0.4.0
 description:
   - Keeps the rotation state of one domain in C(<state_dir>/<domain>.rotation.json) on the managed host, next to
     its keys, and moves it forward to O(now) as far as the dates allow, following M3AAWG's DKIM Key Rotation BCP.
-  - The keys of a domain rotate in generations, one selector per key type (C(<prefix>-YYYYMM), never reused):
-    V(published) (the record is in DNS, nothing signs with it), V(active) (it signs; only once its records are
+  - The keys of a domain rotate in generations, one selector per key type (C(<prefix>-YYYYMM), never reused), each
+    in turn V(published) (the record is in DNS, nothing signs with it), V(active) (it signs; only once its records are
     served, see O(served), and at least max(O(schedule.min_publish_hours), 2 x O(ttl)) after publication when
     another generation was active), V(retiring) (the previous generation no longer signs but its record still
     verifies mail in transit), V(revoked) (O(schedule.retire_days) after the switch, the record becomes
@@ -39,6 +39,7 @@ attributes:
   platform:
     platforms: posix
     support: full
+    description: Runs on any POSIX host with Python; needs no extra library.
 options:
   domain:
     description: The signing domain.
@@ -50,7 +51,7 @@ options:
     required: true
   prefixes:
     description:
-      - The selector prefix of each key type that rotates, for example C({rsa: mail, ed25519: ed}). All of them
+      - The selector prefix of each key type that rotates, for example V(rsa=mail) and V(ed25519=ed). All of them
         switch together.
       - They cannot change once the domain rotates (the state file names them).
     type: dict

@@ -93,7 +93,7 @@ def fleet_keys(keys, hostvars, hosts, this_host, sending_ips=None, dns_update=No
         if not items:
             continue
         mode = _peer_value(variables, 'opendkim_fleet_keys') or options['opendkim_fleet_keys']['default']
-        label = _peer_value(variables, 'opendkim_fleet_host_label') or str(host).split('.')[0]
+        label = _peer_value(variables, 'opendkim_fleet_host_label') or str(host).split('.', maxsplit=1)[0]
         peers[host] = {'keys': fleet.peer_keys(items, mode, label, item_defaults),
                        'sending_ips': _sending_ips(_peer_value(variables, 'opendkim_sending_ips'),
                                                    _peer_value(variables, 'opendkim_dns_update'))}

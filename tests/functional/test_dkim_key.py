@@ -483,8 +483,8 @@ def test_a_given_private_key_is_installed_kept_and_never_shown(tmp_path, run_pla
                                     '1024, requested rsa 2048'),
     (None, 'garbage', '', 'the private_key given for {path} does not hold a readable PEM private key'),
 ])
-def test_a_given_private_key_never_replaces_another_or_installs_a_wrong_one(tmp_path, run_playbook, existing, given,
-                                                                             extra, message):
+def test_a_given_private_key_never_replaces_another_or_installs_a_wrong_one(
+        tmp_path, run_playbook, existing, given, extra, message):
     pem = b'-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5IGF0IGFsbA==\n-----END PRIVATE KEY-----\n' \
         if given == 'garbage' else _pem(given)
     (tmp_path / 'given.pem').write_bytes(pem)

@@ -72,8 +72,8 @@ def test_a_ttl_longer_than_a_day_stretches_the_wait_to_twice_the_ttl():
 
 
 def test_an_emergency_activates_when_served_and_revokes_the_old_key_at_once():
-    state, _ = step({}, '2026-01-01')
-    state, _ = step(state, '2026-01-01', served=['202601'])
+    state, steps = step({}, '2026-01-01')
+    state, steps = step(state, '2026-01-01', served=['202601'])
     state, steps = step(state, '2026-02-10', emergency='2026-02-10T00:00Z')
     assert steps == ['pre-publish 202602']
     state, steps = step(state, '2026-02-10T00:05Z', served=['202602'], emergency='2026-02-10T00:00Z')
@@ -84,15 +84,15 @@ def test_an_emergency_activates_when_served_and_revokes_the_old_key_at_once():
 
 
 def test_selectors_are_never_reused_within_a_month():
-    state, _ = step({}, '2026-01-01')
-    state, _ = step(state, '2026-01-01', served=['202601'])
-    state, _ = step(state, '2026-01-20', emergency='2026-01-20')
+    state, steps = step({}, '2026-01-01')
+    state, steps = step(state, '2026-01-01', served=['202601'])
+    state, steps = step(state, '2026-01-20', emergency='2026-01-20')
     assert phases(state)[-1] == ('202601b', 'published')
 
 
 def test_summary_shows_the_active_selectors_age_next_step_and_overdue_keys():
-    state, _ = step({}, '2026-01-01')
-    state, _ = step(state, '2026-01-01', served=['202601'])
+    state, steps = step({}, '2026-01-01')
+    state, steps = step(state, '2026-01-01', served=['202601'])
     info = rot.summary(state, '2026-03-01', SCHED, PREFIXES, TTL)
     assert info == {'active': {'ed25519': 'ed-202601', 'rsa': 'mail-202601'}, 'age_days': 59, 'overdue': False,
                     'step': 'pre-publish a new key', 'at': '2026-07-01T00:00:00Z'}
