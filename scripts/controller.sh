@@ -119,7 +119,7 @@ molecule_test() {
 }
 
 # Run on a mail server as `deploy`: send a message to deploy's local mailbox and require an RSA and an Ed25519
-# DKIM signature on it (example.test, selectors mail2026 and ed2026).
+# DKIM signature on it (example.test, selectors mail2026 and ed2026, or mail2026-<host> and ed2026-<host>).
 # shellcheck disable=SC2016 # expanded on the mail server
 signed_check='
 printf "From: ops@example.test\nTo: deploy@localhost\nSubject: signed?\n\nhello\n" | /usr/sbin/sendmail -t -f ops@example.test
@@ -223,6 +223,8 @@ mail_servers:
       - {domain: example.test, selector: mail2026}
       - {domain: example.test, selector: ed2026, key_type: ed25519}
     opendkim_zone_file: "/home/ansible/site/{{ inventory_hostname }}.zone"
+    # Two servers sign example.test: each with its own keys (mail2026-mail1, ed2026-mail2, ...).
+    opendkim_fleet_keys: per_host
 INVENTORY
   # run ARGS...: ansible-playbook in ~/site, no warning allowed; the log is run.log, the changed tasks changed.txt.
   # shellcheck disable=SC2016 # expanded in the controller
@@ -256,6 +258,29 @@ $signed_check
 SNIPPET
     done
     grep -c _domainkey ~/site/mail1.zone ~/site/mail2.zone"
+  # The same two servers switch to one shared key per selector (-e applies to both): nobody holds mail2026 or ed2026
+  # yet, so mail1 (first in the play) makes them and mail2 copies them from mail1 over SSH with become; no key
+  # material in the output; the rerun changes nothing; both sign with the shared selectors.
+  step "opendkim_fleet_keys=shared: made on mail1, copied to mail2 host to host, never shown" "$run
+    run mailauth.dkim.site -e opendkim_fleet_keys=shared
+    grep -Eq '^mail2 .*changed=[1-9].*failed=0' run.log
+    # A line of each private key (RSA: inside the private exponent; Ed25519: the whole key) must not be in the log.
+    ssh deploy@$ip1 sudo sed -n 12p /etc/dkimkeys/example.test.mail2026.private > secrets.txt
+    ssh deploy@$ip1 sudo sed -n 2p /etc/dkimkeys/example.test.ed2026.private >> secrets.txt
+    test \$(grep -c . secrets.txt) = 2
+    if grep -q 'PRIVATE KEY' run.log || grep -Fq -f secrets.txt run.log; then echo 'key material in the output' >&2; exit 1; fi
+    for ip in $ip1 $ip2; do
+      ssh deploy@\$ip sudo sha256sum /etc/dkimkeys/example.test.mail2026.private /etc/dkimkeys/example.test.ed2026.private
+    done | awk '{print \$1}' | sort | uniq -c | tee sums.txt
+    test \$(wc -l < sums.txt) = 2 && ! grep -vq '^ *2 ' sums.txt
+    run mailauth.dkim.site -e opendkim_fleet_keys=shared
+    grep -Eq '^mail1 .*changed=0 .*failed=0' run.log && grep -Eq '^mail2 .*changed=0 .*failed=0' run.log
+    for ip in $ip1 $ip2; do ssh deploy@\$ip bash -s <<'SNIPPET'
+: > /var/mail/deploy
+$signed_check
+grep -Eq 's=mail2026;' /var/mail/deploy
+SNIPPET
+    done"
   pull
 }
 

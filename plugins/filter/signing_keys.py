@@ -18,7 +18,7 @@ description:
     every SPF and DMARC policy exactly as M(mailauth.dkim.dns_records) renders it.'
   - Fails naming the item and the bad value. Items that use the old name C(name) instead of C(domain) work and cause
     one deprecation warning.
-positional: _input, key_dir
+positional: _input, key_dir, fleet_keys, host_label
 options:
   _input:
     description: The items of C(opendkim_domains).
@@ -29,6 +29,18 @@ options:
     description: Directory of the private key files.
     type: path
     required: true
+  fleet_keys:
+    description:
+      - The fleet mode of items that do not set C(fleet_keys) (the role variable C(opendkim_fleet_keys)).
+      - V(per_host) keys get the selector C(<selector>-<host_label>).
+    type: str
+    choices: [single, per_host, shared]
+    default: single
+    version_added: 0.4.0
+  host_label:
+    description: The host's part of V(per_host) selectors.
+    type: str
+    version_added: 0.4.0
 '''
 
 EXAMPLES = r'''
@@ -40,7 +52,7 @@ __opendkim_keys: "{{ opendkim_domains | mailauth.dkim.signing_keys(opendkim_key_
 RETURN = r'''
 _value:
   description: One dict per key with C(domain), C(selector) (lower case), C(key_type), C(key_size) (null for Ed25519),
-    C(testing), C(spf), C(dmarc), C(fqdn) and C(path).
+    C(testing), C(spf), C(dmarc), C(fqdn), C(path) and C(fleet).
   type: list
   elements: dict
 '''

@@ -40,7 +40,7 @@ from ansible_collections.mailauth.dkim.plugins.module_utils._fileio import (
 
 
 # The options of one key: the item keys of the module's ``keys`` list, and the same options at the top level.
-ITEM_KEYS = ('path', 'domain', 'selector', 'key_type', 'key_size', 'testing')
+ITEM_KEYS = ('path', 'domain', 'selector', 'key_type', 'key_size', 'testing', 'private_key')
 
 
 class KeyBackendError(MailauthError):
@@ -69,12 +69,13 @@ class KeyBackend(object):
         if p['keys'] is not None:
             raw = p['keys']
         else:
-            raw = [dict((k, p[k]) for k in ITEM_KEYS)]
+            raw = [dict((k, p.get(k)) for k in ITEM_KEYS)]
         items = []
         for index, entry in enumerate(raw):
             # Internally a key's type and size are 'type' and 'size', the names of the result and the diff.
             item = {'path': entry.get('path'), 'domain': entry.get('domain'), 'selector': entry.get('selector'),
-                    'type': entry.get('key_type'), 'size': entry.get('key_size'), 'testing': entry.get('testing')}
+                    'type': entry.get('key_type'), 'size': entry.get('key_size'), 'testing': entry.get('testing'),
+                    'given': entry.get('private_key')}
             for key, option in (('type', 'key_type'), ('size', 'key_size'), ('testing', 'testing')):
                 if item[key] is None:
                     item[key] = p[option]
@@ -128,6 +129,23 @@ class KeyBackend(object):
                 self.fail('%sdirectory %s for key %s does not exist' % (where, directory, path))
             if os.path.isdir(path):
                 self.fail('%spath %s is a directory, not a key file' % (where, path))
+            if item['given'] is not None:
+                self.check_given(item)
+
+    def check_given(self, item):
+        """A private_key to install: parsed and compared with the request; its bytes never reach a message."""
+        given = item['given']
+        pem = given.encode('ascii', 'replace') if not isinstance(given, bytes) else given
+        try:
+            info = private_key_info(pem, 'the private_key given for %s' % item['path'])
+        except KeyDataError as exc:
+            self.fail('%s%s' % (item['where'], exc))
+        mismatch = self.mismatch(item, info)
+        if mismatch:
+            self.fail('%sthe private_key given for %s does not match the request: %s'
+                      % (item['where'], item['path'], mismatch.replace('existing key', 'given key')))
+        item['given'] = pem
+        item['given_info'] = info
 
     def validate_owner(self):
         """A missing user or group fails before any key is written, not halfway through a list."""
@@ -169,6 +187,18 @@ class KeyBackend(object):
                           % (item['where'], exc))
             item['action'] = 'replace'
             item['mismatch'] = str(exc)
+            return
+        if item['given'] is not None:
+            if item['existing']['fingerprint'] == item['given_info']['fingerprint']:
+                item['action'] = 'keep'
+                item['mismatch'] = None
+                return
+            if not force:
+                self.fail('%s%s holds another key (fingerprint %s) than the private_key given (fingerprint %s); it '
+                          'was left alone. Set force=true to replace it (the old file is kept as a backup)'
+                          % (item['where'], path, item['existing']['fingerprint'], item['given_info']['fingerprint']))
+            item['action'] = 'replace'
+            item['mismatch'] = 'existing key differs from the private_key given'
             return
         mismatch = self.mismatch(item, item['existing'])
         item['mismatch'] = mismatch
@@ -283,7 +313,10 @@ class KeyBackend(object):
             self.inspect(item)
         if not self.check_mode:
             # Every new key is generated before any file is written.
-            todo = [item for item in items if item['action'] in ('create', 'replace')]
+            todo = [item for item in items if item['action'] in ('create', 'replace') and item['given'] is None]
+            for item in items:
+                if item['action'] in ('create', 'replace') and item['given'] is not None:
+                    item['pem'] = item['given']
             workers = self.params['workers'] or os.cpu_count() or 1
             pems = generate_many([(item['type'] or 'rsa', item['size']) for item in todo], workers)
             for item, pem in zip(todo, pems):

@@ -114,7 +114,7 @@ def dns_update(value, spec):
 # Keys and domain policies
 # --------------------------------------------------------------------------------------------
 
-def _check_policy(where, domain, kind, value):
+def check_policy(where, domain, kind, value):
     """Validate an spf or dmarc dict exactly as mailauth.dkim.dns_records does (its option spec, then the record)."""
     spec = SPF_SPEC if kind == 'spf' else DMARC_SPEC
     result = ArgumentSpecValidator(spec).validate(value)
@@ -130,11 +130,30 @@ def _check_policy(where, domain, kind, value):
         raise RoleInputError('%s (%s): %s' % (where, domain, exc))
 
 
-def signing_keys(domains, key_dir, spec):
+FLEET_MODES = ('single', 'per_host', 'shared')
+
+
+def fleet_selector(selector, mode, label, domain, where):
+    """The selector a key is published under: ``<selector>-<label>`` for per_host keys."""
+    if mode not in FLEET_MODES:
+        raise RoleInputError('%s: fleet_keys must be one of %s, got %r' % (where, ', '.join(FLEET_MODES), mode))
+    if mode != 'per_host':
+        return selector
+    if not label:
+        raise RoleInputError('%s: fleet_keys per_host needs a host label (opendkim_fleet_host_label)' % where)
+    try:
+        return validate_selector('%s-%s' % (selector, str(label).lower()), domain)
+    except RecordError as exc:
+        raise RoleInputError('%s: fleet_keys per_host: the host label %r does not make a valid selector: %s'
+                             % (where, label, exc))
+
+
+def signing_keys(domains, key_dir, spec, fleet='single', host_label=None):
     """The normalised keys of ``opendkim_domains`` (validated items, in order).
 
-    Each key is ``{domain, selector, key_type, key_size, testing, spf, dmarc, path, fqdn}``: names in lower case
-    without a trailing dot, ``key_size`` None for Ed25519, ``path`` the private key file in ``key_dir``.
+    Each key is ``{domain, selector, key_type, key_size, testing, spf, dmarc, path, fqdn, fleet}``: names in lower
+    case without a trailing dot, ``key_size`` None for Ed25519, ``path`` the private key file in ``key_dir``,
+    ``fleet`` the item's fleet_keys (else ``fleet``); per_host keys get the selector ``<selector>-<host_label>``.
     Returns (keys, deprecation messages).
     """
     if not isinstance(domains, list):
@@ -160,6 +179,8 @@ def signing_keys(domains, key_dir, spec):
             selector = validate_selector(item['selector'], domain)
         except RecordError as exc:
             raise RoleInputError('%s: %s' % (where, exc))
+        mode = item.get('fleet_keys') or fleet
+        selector = fleet_selector(selector, mode, host_label, domain, where)
         key_type = item['key_type']
         size = item['key_size'] if key_type == 'rsa' else None
         try:
@@ -181,11 +202,11 @@ def signing_keys(domains, key_dir, spec):
                                      % (first[0], index, kind, domain, json.dumps(first[1], sort_keys=True),
                                         json.dumps(item[kind], sort_keys=True)))
             if first[0] == index:
-                _check_policy(where, domain, kind, item[kind])
+                check_policy(where, domain, kind, item[kind])
         keys.append({
             'domain': domain, 'selector': selector, 'key_type': key_type, 'key_size': size,
             'testing': item['testing'], 'spf': item['spf'], 'dmarc': item['dmarc'], 'fqdn': fqdn,
-            'path': posixpath.join(key_dir, '%s.%s.private' % (domain, selector)),
+            'path': posixpath.join(key_dir, '%s.%s.private' % (domain, selector)), 'fleet': mode,
         })
     return keys, deprecations
 

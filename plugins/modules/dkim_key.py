@@ -83,6 +83,14 @@ options:
       - In the O(keys) form this is the default for items that do not set their own.
     type: bool
     default: false
+  private_key:
+    description:
+      - Install this private key (PEM, RSA or Ed25519) at O(path) instead of generating one, for a key shared by
+        several hosts (the role's C(opendkim_fleet_keys=shared)).
+      - It must match O(key_type) and O(key_size). A file that already holds this key is kept; a file that holds
+        another key fails the task unless O(force=true). The key is never returned, logged or shown in a diff.
+    type: str
+    version_added: 0.4.0
   ttl:
     description: TTL of the returned DNS record.
     type: int
@@ -143,6 +151,10 @@ options:
       testing:
         description: Add C(t=y) to the record.
         type: bool
+      private_key:
+        description: Install this private key (PEM) instead of generating one; see O(private_key).
+        type: str
+        version_added: 0.4.0
   workers:
     description:
       - How many processes may generate RSA keys at the same time when 4 or more RSA keys are to be created in
@@ -376,6 +388,7 @@ def main():
         domain=dict(type='str'),
         selector=dict(type='str'),
         testing=dict(type='bool'),
+        private_key=dict(type='str', no_log=True),
         **_key_options()
     )
     top_spec = dict(
@@ -383,6 +396,7 @@ def main():
         domain=dict(type='str'),
         selector=dict(type='str'),
         testing=dict(type='bool', default=False),
+        private_key=dict(type='str', no_log=True),
         ttl=dict(type='int', default=3600),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
         force=dict(type='bool', default=False),

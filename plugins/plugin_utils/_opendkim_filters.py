@@ -23,6 +23,7 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.yaml import yaml_load
 from ansible.utils.display import Display
 
+from ansible_collections.mailauth.dkim.plugins.module_utils import _opendkim_fleet as fleet
 from ansible_collections.mailauth.dkim.plugins.module_utils import _opendkim_role as role
 
 display = Display()
@@ -54,10 +55,65 @@ def _deprecate(messages):
 
 
 @_reported
-def signing_keys(domains, key_dir):
-    keys, deprecations = role.signing_keys(domains, key_dir, _role_options()['opendkim_domains'])
+def signing_keys(domains, key_dir, fleet_keys='single', host_label=None):
+    keys, deprecations = role.signing_keys(domains, key_dir, _role_options()['opendkim_domains'], fleet_keys,
+                                           host_label)
     _deprecate(deprecations)
     return keys
+
+
+def _sending_ips(own, update):
+    """opendkim_sending_ips, else opendkim_dns_update.sending_ips, else the addresses of its ptr items."""
+    if own:
+        return list(own)
+    update = update if isinstance(update, dict) else {}
+    if update.get('sending_ips'):
+        return list(update['sending_ips'])
+    return [item.get('ip') for item in update.get('ptr') or [] if isinstance(item, dict)]
+
+
+def _peer_value(variables, name):
+    """A variable of another host, None when it is not set there or cannot be templated in its context."""
+    try:
+        return variables.get(name)
+    except Exception:  # pylint: disable=broad-except
+        return None
+
+
+@_reported
+def fleet_keys(keys, hostvars, hosts, this_host, sending_ips=None, dns_update=None):
+    options = _role_options()
+    item_defaults = dict((name, options['opendkim_domains']['options'][name].get('default'))
+                         for name in ('selector', 'key_type', 'key_size'))
+    peers = {}
+    for host in hosts:
+        if host == this_host:
+            continue
+        variables = hostvars[host]
+        items = _peer_value(variables, 'opendkim_domains')
+        if not items:
+            continue
+        mode = _peer_value(variables, 'opendkim_fleet_keys') or options['opendkim_fleet_keys']['default']
+        label = _peer_value(variables, 'opendkim_fleet_host_label') or str(host).split('.', maxsplit=1)[0]
+        peers[host] = {'keys': fleet.peer_keys(items, mode, label, item_defaults),
+                       'sending_ips': _sending_ips(_peer_value(variables, 'opendkim_sending_ips'),
+                                                   _peer_value(variables, 'opendkim_dns_update'))}
+    return fleet.fleet_keys(keys, this_host, _sending_ips(sending_ips, dns_update), peers)
+
+
+@_reported
+def shared_key_plan(hosts, hostvars, this_host, keys, probe='__opendkim_shared_probe'):
+    signers = dict((key['fqdn'], key.get('signers') or [this_host]) for key in keys if key.get('fleet') == 'shared')
+    holdings = {}
+    for host in hosts:
+        result = hostvars[host].get(probe) or {}
+        held = {}
+        for item in result.get('key_results') or []:
+            fqdn = '%s._domainkey.%s' % (item['selector'], item['domain'])
+            held[fqdn] = {'path': item['path'], 'fingerprint': item.get('fingerprint')}
+        if held:
+            holdings[host] = held
+    return fleet.shared_key_plan(this_host, list(hosts), holdings, signers)
 
 
 @_reported
@@ -108,6 +164,8 @@ FILTERS = {
     'key_options': _reported(role.key_options),
     'domain_policies': _reported(role.domain_policies),
     'spf_conflicts': spf_conflicts,
+    'fleet_keys': fleet_keys,
+    'shared_key_plan': shared_key_plan,
     'role_option': role_option,
     'opendkim_sockets': _reported(role.check_sockets),
     'trusted_hosts': _reported(role.trusted_hosts),

@@ -433,3 +433,85 @@ def test_bad_input_fails_naming_value_and_creates_nothing(bad_input_run, name, a
     assert res.get('failed') is True, res
     assert message % {'d': d} in res['msg']
     assert os.listdir(str(d)) == []
+
+
+def _pem(key_type='rsa', size=1024):
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+    if key_type == 'ed25519':
+        key = ed25519.Ed25519PrivateKey.generate()
+        fmt = serialization.PrivateFormat.PKCS8
+    else:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=size)
+        fmt = serialization.PrivateFormat.TraditionalOpenSSL
+    return key.private_bytes(serialization.Encoding.PEM, fmt, serialization.NoEncryption())
+
+
+def test_a_given_private_key_is_installed_kept_and_never_shown(tmp_path, run_playbook):
+    """The role's shared fleet keys: the key read on one host is installed on another, and stays private."""
+    given = _pem('rsa', 1024)
+    (tmp_path / 'given.pem').write_bytes(given)
+    key = tmp_path / 'keys' / 'example.com.mail.private'
+    key.parent.mkdir()
+    tasks = '''
+- name: Key
+  mailauth.dkim.dkim_key:
+    keys:
+      - path: %s
+        domain: example.com
+        selector: mail
+        key_size: 1024
+        private_key: "{{ lookup('file', '%s') }}"
+''' % (key, tmp_path / 'given.pem')
+    first = run_playbook(tasks, diff=True, extra_args=['-vvv'])
+    assert first.rc == 0, first.stdout
+    [res] = first.result('Key')['key_results']
+    assert (res['changed'], res['status']) == (True, 'created')
+    assert read(key).strip() == given.strip()
+    assert mode(key) == 0o600
+    assert res['public_key'] == public_of(given)
+    again = run_playbook(tasks, diff=True, extra_args=['-vvv'])
+    [res] = again.result('Key')['key_results']
+    assert (again.result('Key')['changed'], res['status']) == (False, 'kept')
+    assert leaks([given], first.stdout, first.stderr, again.stdout, again.stderr) == []
+
+
+@pytest.mark.parametrize('existing, given, extra, message', [
+    ('rsa', 'rsa', '', 'holds another key (fingerprint '),
+    (None, 'ed25519', '', 'the private_key given for {path} does not match the request: given key is ed25519 256, '
+                          'requested rsa'),
+    (None, 'rsa', 'key_size: 2048', 'the private_key given for {path} does not match the request: given key is rsa '
+                                    '1024, requested rsa 2048'),
+    (None, 'garbage', '', 'the private_key given for {path} does not hold a readable PEM private key'),
+])
+def test_a_given_private_key_never_replaces_another_or_installs_a_wrong_one(
+        tmp_path, run_playbook, existing, given, extra, message):
+    pem = b'-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5IGF0IGFsbA==\n-----END PRIVATE KEY-----\n' \
+        if given == 'garbage' else _pem(given)
+    (tmp_path / 'given.pem').write_bytes(pem)
+    key = tmp_path / 'keys' / 'example.com.mail.private'
+    key.parent.mkdir()
+    old = None
+    if existing:
+        old = _pem(existing)
+        key.write_bytes(old)
+        key.chmod(0o600)
+    tasks = '''
+- name: Key
+  mailauth.dkim.dkim_key:
+    keys:
+      - path: %s
+        domain: example.com
+        selector: mail
+        key_type: rsa
+        private_key: "{{ lookup('file', '%s') }}"
+        %s
+''' % (key, tmp_path / 'given.pem', extra or 'key_size: 1024')
+    run = run_playbook(tasks, extra_args=['-vvv'])
+    res = run.result('Key')
+    assert res.get('failed') is True, res
+    assert message.format(path=key) in res['msg']
+    assert (read(key) if existing else None) == old
+    if not existing:
+        assert os.listdir(str(key.parent)) == []
+    if given != 'garbage':
+        assert leaks([pem], run.stdout, run.stderr) == []

@@ -32,6 +32,7 @@ def test_defaults_come_from_the_argument_spec():
         'key_type': item_spec['key_type']['default'], 'key_size': item_spec['key_size']['default'],
         'testing': item_spec['testing']['default'], 'spf': None, 'dmarc': None,
         'fqdn': 'mail._domainkey.example.com', 'path': '/etc/dkimkeys/example.com.mail.private',
+        'fleet': spec['argument_specs']['main']['options']['opendkim_fleet_keys']['default'],
     }
 
 

@@ -1,0 +1,132 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailauth.dkim contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""PRIVATE module_utils of mailauth.dkim: the backend of the mailauth.dkim.dkim_rotation module.
+
+This file is not part of the collection's public API. Other collections must not import it;
+its functions may change or disappear in any release.
+
+Reads a domain's rotation state (``<state_dir>/<domain>.rotation.json`` on the managed host, next to its keys),
+advances it with the pure functions of _dkim_rotation and writes it back atomically with _fileio. Any controller
+can run the next step: everything the schedule needs is in that file. A state file that cannot be read is never
+overwritten. Raises RotationBackendError; the module fails once in main().
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import json
+import os
+
+from ansible_collections.mailauth.dkim.plugins.module_utils import _dkim_rotation as rot
+from ansible_collections.mailauth.dkim.plugins.module_utils import _dns_format
+from ansible_collections.mailauth.dkim.plugins.module_utils._errors import MailauthError
+from ansible_collections.mailauth.dkim.plugins.module_utils._fileio import FileAttributes, write_atomic
+
+KEY_TYPES = ('rsa', 'ed25519')
+
+
+class RotationBackendError(MailauthError):
+    """Why mailauth.dkim.dkim_rotation fails."""
+
+
+def _check_state(data, path):
+    """The parsed state file, checked enough that advance() cannot trip over it."""
+    if not isinstance(data, dict) or not isinstance(data.get('generations'), list) or \
+            not isinstance(data.get('used'), list):
+        raise RotationBackendError('%s is not a rotation state (generations and used lists); it was left alone' % path)
+    for gen in data['generations']:
+        if not isinstance(gen, dict) or gen.get('phase') not in rot.PHASES or not gen.get('name'):
+            raise RotationBackendError('%s has a generation that cannot be read (%s); it was left alone'
+                                       % (path, json.dumps(gen, sort_keys=True)))
+    return data
+
+
+class RotationBackend(object):
+    def __init__(self, params, check_mode=False, diff=False, files=None):
+        self.params = params
+        self.check_mode = check_mode
+        self.diff = diff
+        self.files = files or FileAttributes(default_mode='0644')
+
+    def validate(self):
+        p = self.params
+        try:
+            domain = _dns_format.validate_domain(p['domain'])
+            prefixes = {}
+            for key_type, prefix in (p['prefixes'] or {}).items():
+                if key_type not in KEY_TYPES:
+                    raise RotationBackendError('prefixes: key type %r is not one of %s' % (key_type, ', '.join(KEY_TYPES)))
+                # The longest selector a prefix gets: <prefix>-YYYYMM and a letter.
+                _dns_format.validate_selector('%s-202612z' % prefix, domain)
+                prefixes[key_type] = str(prefix).lower()
+        except _dns_format.RecordError as exc:
+            raise RotationBackendError('prefixes: %s' % str(exc).replace('-202612z', '-YYYYMM'))
+        if not prefixes:
+            raise RotationBackendError('prefixes must name at least one key type (rsa, ed25519) and its selector prefix')
+        if len(set(prefixes.values())) != len(prefixes):
+            raise RotationBackendError('prefixes must differ between key types, got %s' % json.dumps(prefixes, sort_keys=True))
+        try:
+            sched = rot.schedule(p['schedule'], 'schedule')
+            now = rot.parse_time(p['now'], 'now') if p['now'] else datetime.datetime.now(datetime.timezone.utc)
+            emergency = rot.parse_time(p['emergency'], 'emergency') if p['emergency'] else None
+            _dns_format.validate_ttl(p['ttl'])
+        except (rot.RotationError, _dns_format.RecordError) as exc:
+            raise RotationBackendError(str(exc))
+        state_dir = p['state_dir']
+        if not os.path.isdir(state_dir):
+            raise RotationBackendError('state_dir %s does not exist' % state_dir)
+        return domain, prefixes, sched, now, emergency, os.path.join(state_dir, '%s.rotation.json' % domain)
+
+    @staticmethod
+    def read(path):
+        if not os.path.lexists(path):
+            return {}
+        if os.path.islink(path):
+            raise RotationBackendError('%s is a symbolic link; the rotation state is not read or written through one'
+                                       % path)
+        try:
+            with open(path) as handle:
+                return _check_state(json.load(handle), path)
+        except ValueError as exc:
+            raise RotationBackendError('%s is not valid JSON (%s); it was left alone' % (path, exc))
+        except (IOError, OSError) as exc:
+            raise RotationBackendError('cannot read %s: %s' % (path, exc.strerror or exc))
+
+    def run(self):
+        domain, prefixes, sched, now, emergency, path = self.validate()
+        before = self.read(path)
+        if before and before.get('prefixes') not in (None, prefixes):
+            raise RotationBackendError(
+                '%s rotates the selector prefixes %s, not %s: changing them would orphan the published keys; use a '
+                'new domain item or remove the state file after retiring the keys'
+                % (path, json.dumps(before['prefixes'], sort_keys=True), json.dumps(prefixes, sort_keys=True)))
+        state, steps = rot.advance(before, now, sched, self.params['ttl'], dict((n, True) for n in self.params['served'] or []),
+                                   emergency)
+        state['prefixes'] = prefixes
+        changed = bool(steps) or (not before and bool(state['generations']))
+        if changed and not self.check_mode:
+            text = json.dumps(dict(state, domain=domain), indent=2, sort_keys=True).encode('utf-8') + b'\n'
+
+            def prepare(tmp):
+                self.files.apply(tmp, False, target=path)
+
+            try:
+                write_atomic(path, text, prepare)
+            except (IOError, OSError) as exc:
+                raise RotationBackendError('cannot write %s: %s' % (path, getattr(exc, 'strerror', None) or exc))
+        if os.path.exists(path) and not self.check_mode:
+            changed = self.files.apply(path, changed)
+        out = {'changed': changed, 'steps': steps, 'state_file': path, 'state': state, 'domain': domain,
+               'summary': rot.summary(state, now, sched, prefixes, self.params['ttl']),
+               'pending': [dict(name=g['name'], selectors=rot.selectors(g, prefixes))
+                           for g in state['generations'] if g['phase'] == 'published']}
+        out.update(rot.keys_and_records(state, prefixes))
+        if self.diff and changed:
+            out['diff'] = {'before_header': path, 'after_header': path,
+                           'before': json.dumps(before, indent=2, sort_keys=True) + '\n' if before else '',
+                           'after': json.dumps(state, indent=2, sort_keys=True) + '\n'}
+        return out
