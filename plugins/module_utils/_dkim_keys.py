@@ -116,10 +116,33 @@ def rsa_modulus_bits(der):
     return int.from_bytes(modulus, 'big').bit_length()
 
 
+def _unchecked_rsa_backend():
+    """The OpenSSL backend of cryptography < 39, whose RSA key generation runs OpenSSL's full consistency check
+    (RSA_check_key, about 50 ms of the ~300 ms an RSA-2048 key costs with Debian 12's OpenSSL) on the key it has
+    just made; None where generation does not check (cryptography >= 39 skips it for new keys: "we just generated
+    the key") or where that backend is not there."""
+    if _SKIPS_RSA_CHECK:
+        return None
+    try:
+        from cryptography.hazmat.backends.openssl.backend import backend
+    except ImportError:
+        return None
+    return backend if getattr(backend, '_rsa_skip_check_key', None) is False else None
+
+
 def generate_private_key(key_type='rsa', size=None):
     if key_type == 'ed25519':
         return ed25519.Ed25519PrivateKey.generate()
-    return rsa.generate_private_key(public_exponent=65537, key_size=size or DEFAULT_RSA_SIZE)
+    backend = _unchecked_rsa_backend()
+    if backend is None:
+        return rsa.generate_private_key(public_exponent=65537, key_size=size or DEFAULT_RSA_SIZE)
+    # What cryptography >= 39 does for a key it generates: no check of what OpenSSL's RSA_generate_key_ex just
+    # made (its primes are tested while they are searched). The module is single-threaded; the flag is put back.
+    backend._rsa_skip_check_key = True
+    try:
+        return rsa.generate_private_key(public_exponent=65537, key_size=size or DEFAULT_RSA_SIZE)
+    finally:
+        backend._rsa_skip_check_key = False
 
 
 def generate_pem(request):

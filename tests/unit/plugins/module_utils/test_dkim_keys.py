@@ -331,3 +331,83 @@ def test_generate_many_keeps_order_and_types(workers):
     assert [(i['type'], i['size']) for i in infos] == [('rsa', 1024), ('ed25519', 256), ('rsa', 1024),
                                                        ('rsa', 1024), ('rsa', 1032), ('ed25519', 256)]
     assert len(set(i['public_key'] for i in infos)) == len(requests)
+
+
+# New RSA keys are not put through OpenSSL's consistency check on cryptography < 39 (cryptography >= 39 never checks
+# a key it has just generated); the backend's flag is set only for the generation and always put back.
+class _FakeBackend(object):
+    _rsa_skip_check_key = False
+
+
+@pytest.mark.parametrize('fails', [False, True], ids=['generated', 'generation-failed'])
+def test_generation_skips_the_rsa_check_only_while_generating(monkeypatch, fails):
+    backend = _FakeBackend()
+    seen = []
+
+    def generate(public_exponent, key_size):
+        seen.append((backend._rsa_skip_check_key, public_exponent, key_size))
+        if fails:
+            raise ValueError('no entropy')
+        return 'key'
+
+    monkeypatch.setattr(k, '_unchecked_rsa_backend', lambda: backend)
+    monkeypatch.setattr(k.rsa, 'generate_private_key', generate)
+    if fails:
+        with pytest.raises(ValueError):
+            k.generate_private_key('rsa', 1024)
+    else:
+        assert k.generate_private_key('rsa', 1024) == 'key'
+    assert seen == [(True, 65537, 1024)]
+    assert backend._rsa_skip_check_key is False
+
+
+def test_generation_checks_nothing_else_where_cryptography_does_not_check(monkeypatch):
+    monkeypatch.setattr(k, '_SKIPS_RSA_CHECK', True)
+    assert k._unchecked_rsa_backend() is None
+    key = k.generate_private_key('rsa', 1024)
+    assert k.private_key_info(k.private_key_to_pem(key), '/k') == k.public_info(key)
+
+
+SYSTEM_PYTHON = '/usr/bin/python3'
+
+
+def _system_cryptography_version():
+    if not os.path.exists(SYSTEM_PYTHON):
+        return None
+    proc = subprocess.run([SYSTEM_PYTHON, '-c', 'import cryptography; print(cryptography.__version__)'],
+                          capture_output=True, text=True, check=False)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def test_generation_on_cryptography_before_39_skips_the_check_and_makes_sound_keys():
+    """With the system's python3-cryptography (Debian 12: 38), where the skip matters: RSA_check_key is not run on
+    the new key, the flag is back afterwards, and the key passes a full load with OpenSSL's check."""
+    version = _system_cryptography_version()
+    if version is None or int(version.split('.')[0]) >= 39:
+        pytest.skip('needs %s with cryptography < 39 (found: %s)' % (SYSTEM_PYTHON, version))
+    code = (
+        'from cryptography.hazmat.backends.openssl import rsa as ossl_rsa\n'
+        'from cryptography.hazmat.backends.openssl.backend import backend\n'
+        'from cryptography.hazmat.primitives import serialization\n'
+        'from ansible_collections.mailauth.dkim.plugins.module_utils import _dkim_keys as k\n'
+        'skips = []\n'
+        'init = ossl_rsa._RSAPrivateKey.__init__\n'
+        'def spy(self, backend_, rsa_cdata, evp_pkey, skip):\n'
+        '    skips.append(skip)\n'
+        '    init(self, backend_, rsa_cdata, evp_pkey, skip)\n'
+        'ossl_rsa._RSAPrivateKey.__init__ = spy\n'
+        'pem = k.generate_pem(("rsa", 1024))\n'
+        'assert skips == [True], skips\n'
+        'assert backend._rsa_skip_check_key is False\n'
+        'del skips[:]\n'
+        'key = serialization.load_pem_private_key(pem, password=None)\n'
+        'assert skips == [False], skips\n'
+        'assert k.private_key_info(pem, "/k") == k.public_info(key)\n'
+        'print(k.private_key_info(pem, "/k")["size"])\n'
+    )
+    # Only the collection on the path: the venv's site-packages (ansible's own ansible_collections) must not be.
+    collections = os.path.abspath(os.path.join(os.path.dirname(k.__file__), *['..'] * 5))
+    env = dict(os.environ, PYTHONPATH=collections)
+    proc = subprocess.run([SYSTEM_PYTHON, '-c', code], env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == '1024\n'
