@@ -241,7 +241,11 @@ def domain_policies(keys, key_results=None):
         for kind in ('spf', 'dmarc'):
             if key[kind] is not None:
                 policy.setdefault(kind, key[kind])
-    for result in key_results or []:
+    # In the order of the keys, whatever order the results came in (shared keys copied from another host come
+    # last in the run that copies them), so that the records and the zone file do not change between runs.
+    rank = dict((posixpath.normpath(key['path']), index) for index, key in enumerate(keys))
+    results = sorted(key_results or [], key=lambda r: rank.get(posixpath.normpath(str(r.get('path'))), len(rank)))
+    for result in results:
         policy = by_domain.get(result.get('domain'))
         if policy is not None:
             policy['dkim'].append({'record': result.get('record')})

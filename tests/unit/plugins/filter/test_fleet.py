@@ -237,3 +237,15 @@ def test_fleet_keys_lists_every_host_that_signs_a_shared_key():
                 'mx3': {'opendkim_domains': [{'domain': 'example.com', 'selector': 'other'}]}}
     [key] = fleet([{'domain': 'example.com', 'fleet_keys': 'shared'}], hostvars)
     assert key['signers'] == ['mx1', 'mx2']
+
+
+def test_records_follow_the_order_of_the_keys_not_of_the_results():
+    # The run that copies a shared key gets its result last; the next run gets it in key order. The records (and
+    # the zone file) must be the same both times.
+    mine = keys([{'domain': 'example.com', 'selector': 'a', 'fleet_keys': 'shared'},
+                 {'domain': 'example.com', 'selector': 'b'}])
+    results = [{'path': k['path'], 'domain': 'example.com', 'record': {'fqdn': k['fqdn']}} for k in mine]
+    first = F['domain_policies'](mine, list(reversed(results)))
+    again = F['domain_policies'](mine, results)
+    assert first == again
+    assert [d['record']['fqdn'] for d in first[0]['dkim']] == ['a._domainkey.example.com', 'b._domainkey.example.com']
