@@ -35,6 +35,7 @@ from ansible_collections.mailauth.dkim.plugins.module_utils._fileio import (
     FileAttributes,
     backup,
     backup_name,
+    read_no_follow,
     write_atomic,
 )
 
@@ -108,6 +109,7 @@ class KeyBackend(object):
             if path in paths:
                 self.fail('%spath %s is also used by keys[%d]' % (where, path, paths[path]))
             paths[path] = len(paths)
+            self.refuse_links(item)
             if state == 'absent':
                 continue
             for required in ('domain', 'selector'):
@@ -147,6 +149,24 @@ class KeyBackend(object):
         item['given'] = pem
         item['given_info'] = info
 
+    def refuse_links(self, item):
+        """A symbolic link as the key file or as its directory is refused before anything changes.
+
+        Through a link, dkim_key would read a key from, write a key to, or set the owner and mode of a file
+        somewhere else (another directory, another user's file). The link and where it points are named.
+        """
+        path = item['path']
+        directory = os.path.dirname(path)
+        if os.path.islink(directory):
+            self.fail('%sdirectory %s of key %s is a symbolic link to %s: dkim_key writes private keys only into a '
+                      'real directory, never through a link; use the directory itself (%s) or replace the link. '
+                      'Nothing was changed' % (item['where'], directory, path, os.readlink(directory),
+                                               os.path.realpath(directory)))
+        if os.path.islink(path):
+            self.fail('%skey %s is a symbolic link to %s: dkim_key does not read, replace, remove or change the owner '
+                      'or mode of a key through a link; give the path of the file itself or remove the link. '
+                      'Nothing was changed' % (item['where'], path, os.readlink(path)))
+
     def validate_owner(self):
         """A missing user or group fails before any key is written, not halfway through a list."""
         for option, lookup in (('owner', pwd.getpwnam), ('group', grp.getgrnam)):
@@ -166,8 +186,7 @@ class KeyBackend(object):
             item['action'] = 'remove' if os.path.lexists(path) else 'none'
             if item['action'] == 'remove':
                 try:  # only for the diff; a file that is not a key is removed all the same
-                    with open(path, 'rb') as handle:
-                        item['existing'] = private_key_info(handle.read(), path)
+                    item['existing'] = private_key_info(read_no_follow(path), path)
                 except (IOError, OSError, KeyDataError):
                     item['existing'] = {'type': 'unknown', 'size': 0, 'fingerprint': 'unknown'}
             return
@@ -175,8 +194,7 @@ class KeyBackend(object):
             item['action'] = 'create'
             return
         try:
-            with open(path, 'rb') as handle:
-                data = handle.read()
+            data = read_no_follow(path)
         except (IOError, OSError) as exc:
             self.fail('%scannot read existing key %s: %s' % (item['where'], path, exc.strerror or exc))
         try:
@@ -255,6 +273,8 @@ class KeyBackend(object):
                     self.fail('cannot write key %s: %s' % (path, getattr(exc, 'strerror', None) or exc))
                 del pem
             self.add_diff(path, self.describe(item, item.get('existing')), self.describe(item, info, pending=info is None))
+        if os.path.islink(path):  # replaced by a link since it was planned: never set owner or mode through it
+            self.fail('key %s became a symbolic link while dkim_key ran; its owner and mode were not set' % path)
         if os.path.lexists(path) or not self.check_mode:
             changed = self.files.apply(path, changed)
         result['changed'] = changed

@@ -56,6 +56,13 @@ def write_atomic(path, data, prepare=None):
         os.close(dir_fd)
 
 
+def read_no_follow(path):
+    """The bytes of ``path``; raises OSError (ELOOP) when ``path`` itself is a symbolic link instead of following it."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0))
+    with os.fdopen(fd, 'rb') as handle:
+        return handle.read()
+
+
 def backup_name(path, now=None):
     """``<path>.<UTC timestamp>.bak``; a counter is added if that name is taken."""
     stamp = time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(now))
@@ -94,8 +101,7 @@ def backup(path, name=None):
     Raises IOError/OSError.
     """
     name = name or backup_name(path)
-    with open(path, 'rb') as handle:
-        data = handle.read()
+    data = read_no_follow(path)
     write_atomic(name, data, same_mode_and_owner(path))
     return name
 

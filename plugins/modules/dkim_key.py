@@ -170,6 +170,8 @@ options:
 notes:
   - Key files are written atomically (a temporary file in the same directory, then a rename), with owner,
     group and mode set before the rename.
+  - A key path or a key directory that is a symbolic link is refused before anything changes, in every state; the
+    module never reads, writes, backs up, removes or sets the owner or mode of a key through a link.
   - Reading existing keys skips the expensive RSA consistency check. One task over 2000 existing keys took about
     4.3 s end to end on a 2-CPU machine (about 0.14 ms per key in the module, the rest Ansible's fixed cost and result
     handling). Generating RSA keys is the cost (about 0.1 s per 2048-bit key, over 1 s per 4096-bit key).

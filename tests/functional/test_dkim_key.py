@@ -252,6 +252,40 @@ def test_mode_owner_and_existing_key_permissions(tmp_path, run_playbook):
     assert read(key) == pem
 
 
+def test_symbolic_links_are_not_followed_with_the_real_module(tmp_path, run_playbook):
+    # With a real AnsibleModule that would set mode 0600 (and the group): a key path that is a link to a key
+    # elsewhere, and a key directory that is a link, fail naming the link; the targets keep mode and content.
+    outside = tmp_path / 'outside'
+    outside.mkdir()
+    other = outside / 'other.private'
+    run_playbook("- name: Key\n  mailauth.dkim.dkim_key: {path: %s, domain: example.org, selector: o, key_type: ed25519}\n"
+                 % other)
+    os.chmod(str(other), 0o644)
+    pem = read(other)
+    keys = tmp_path / 'keys'
+    keys.mkdir()
+    (keys / 'k.private').symlink_to(other)
+    (tmp_path / 'linked').symlink_to(outside, target_is_directory=True)
+    group = grp.getgrgid(os.getgid()).gr_name
+    run = run_playbook('''
+- name: Key link
+  mailauth.dkim.dkim_key: {path: %s/k.private, domain: example.com, selector: mail, mode: '0600', group: %s}
+  ignore_errors: true
+- name: Directory link
+  mailauth.dkim.dkim_key: {path: %s/linked/new.private, domain: example.com, selector: new, mode: '0600'}
+  ignore_errors: true
+''' % (keys, group, tmp_path))
+    key_link, dir_link = run.result('Key link'), run.result('Directory link')
+    assert key_link['failed'] is True and dir_link['failed'] is True
+    assert ('key %s/k.private is a symbolic link to %s: dkim_key does not read, replace, remove or change the owner '
+            'or mode of a key through a link' % (keys, other)) in key_link['msg']
+    assert ('directory %s/linked of key %s/linked/new.private is a symbolic link to %s' % (tmp_path, tmp_path, outside)
+            in dir_link['msg'])
+    assert mode(other) == 0o644 and read(other) == pem
+    assert sorted(os.listdir(str(outside))) == ['other.private'] and os.listdir(str(keys)) == ['k.private']
+    assert not leaks([pem], run.stdout, run.stderr)
+
+
 def test_state_absent(tmp_path, run_playbook):
     key = tmp_path / 'k.private'
     run_playbook('''

@@ -10,7 +10,9 @@ nothing here); each case must fail in the role's checks, before the first instal
 from __future__ import absolute_import, division, print_function
 
 import json
+import os
 import re
+import stat
 import subprocess
 import sys
 
@@ -190,3 +192,35 @@ def test_another_mail_server_of_the_domain(tmp_path, ansible_env, other, message
     else:
         assert tasks.index(FLEET_TASK) < len(tasks) - 1, out[-3000:]
         assert 'described differently' not in out and 'would hold different keys' not in out, out[-3000:]
+
+
+# The first tasks that read the host: the key directory is looked at before anything is installed.
+KEY_DIR_TASKS = (
+    'Gather the facts the role needs (when the play did not)',
+    'Load the variables of the operating system',
+    'Look at the key directory without following a link',
+    'Check that the key directory is not a symbolic link',
+)
+
+
+@pytest.mark.parametrize('target', ['outside', 'missing'])
+def test_key_directory_that_is_a_symbolic_link_is_refused_before_any_change(tmp_path, ansible_env, target):
+    # Through the link the role would chown/chmod the target and write private keys there (a dangling link: create
+    # a directory wherever it points).
+    outside = tmp_path / target
+    if target == 'outside':
+        outside.mkdir(mode=0o755)
+    link = tmp_path / 'dkimkeys'
+    link.symlink_to(outside, target_is_directory=True)
+    rc, out, tasks = run_role(tmp_path, ansible_env, domains({'domain': 'example.com'}, opendkim_key_dir=str(link),
+                                                             ansible_python_interpreter=sys.executable))
+    assert rc != 0, out[-3000:]
+    assert ('opendkim_key_dir %s is a symbolic link to %s: the role sets the owner and mode of the key directory and '
+            'writes private keys into it, never through a link. Set opendkim_key_dir to the directory itself (%s)'
+            % (link, outside, outside)) in out, out[-3000:]
+    assert 'Nothing was changed.' in out
+    assert tasks[-1] == KEY_DIR_TASKS[-1], tasks
+    assert all(task in VALIDATION_TASKS + KEY_DIR_TASKS for task in tasks), tasks
+    assert os.path.islink(str(link)) and (target == 'missing') != os.path.isdir(str(outside))
+    if target == 'outside':
+        assert stat.S_IMODE(os.stat(str(outside)).st_mode) == 0o755 and os.listdir(str(outside)) == []

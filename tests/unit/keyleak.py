@@ -53,10 +53,20 @@ def secret_strings(pem):
                                      serialization.NoEncryption())]
     chunks = []
     for number in numbers:
-        for shift in range(3):
-            chunks.append(base64.b64encode(number[shift:shift + 12]).decode())
-        chunks += [number[:16].hex(), number[:16].hex().upper()]
+        chunks += byte_strings(number)
     return lines + chunks + ['PRIVATE KEY']
+
+
+def byte_strings(secret):
+    """Strings that give away the bytes ``secret``: the base64 of 12 of its bytes at each of the three byte
+    alignments (any base64 text holding the bytes contains one of them) and its first 16 bytes in hex."""
+    chunks = [base64.b64encode(secret[shift:shift + 12]).decode() for shift in range(3)]
+    return chunks + [secret[:16].hex(), secret[:16].hex().upper()]
+
+
+def tsig_strings(secret):
+    """Strings that give away a TSIG secret (base64 text, as in a BIND key file or opendkim_dns_update)."""
+    return [secret] + byte_strings(base64.b64decode(secret))
 
 
 def leaks(pems, *texts):

@@ -11,10 +11,14 @@ tests/functional/test_role_validation.py shows that a refusal there stops the ro
 
 from __future__ import absolute_import, division, print_function
 
+import os
+import stat
+
 import pytest
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.mailauth.dkim.plugins.module_utils._dkim_key_backend import KeyBackend, KeyBackendError
 from ansible_collections.mailauth.dkim.plugins.plugin_utils._opendkim_filters import FILTERS as F
 
 SECRET = 'c2VjcmV0c2VjcmV0c2VjcmV0'
@@ -126,4 +130,90 @@ def test_unusual_input_is_handled(case, role_vars, keys):
 
 
 def test_the_table_is_complete():
-    assert len(REFUSED) + len(HANDLED) >= 30
+    assert len(REFUSED) + len(HANDLED) + len(LINKS) >= 30
+
+
+# Host state the role meets: symbolic links where the keys go. The role's key options (signing_keys, then
+# key_options, as tasks/keys.yml passes them) are handed to dkim_key's backend in a scratch key directory; each
+# link is refused before anything changes, naming the link and where it points (the role itself also refuses a
+# key directory that is a link, before it installs anything: tests/functional/test_role_validation.py).
+def make_links(tmp_path, case):
+    """Lay out keys/ and outside/ for ``case``; return (key directory, files outside with their bytes and modes)."""
+    keys, outside = tmp_path / 'keys', tmp_path / 'outside'
+    keys.mkdir()
+    outside.mkdir()
+    (outside / 'secret').write_bytes(b'root:x:0:0\n')
+    (outside / 'other.private').write_bytes(OTHER_KEY)
+    for name in ('secret', 'other.private'):
+        (outside / name).chmod(0o644)
+    key = keys / 'example.com.mail.private'
+    if case == 'key_link_to_file':
+        key.symlink_to(outside / 'secret')
+    elif case in ('key_link_to_key', 'key_link_absent'):
+        key.symlink_to(outside / 'other.private')
+    elif case == 'key_link_dangling':
+        key.symlink_to(outside / 'new.private')
+    elif case == 'key_link_relative':
+        key.symlink_to('../outside/secret')
+    elif case == 'key_dir_link':
+        keys.rmdir()
+        keys.symlink_to(outside, target_is_directory=True)
+    return keys, outside
+
+
+def tree(path):
+    """Every entry under ``path``: name -> (is a link, mode, bytes of regular files)."""
+    out = {}
+    for root, dirs, files in os.walk(str(path)):
+        for name in dirs + files:
+            full = os.path.join(root, name)
+            st = os.lstat(full)
+            data = open(full, 'rb').read() if stat.S_ISREG(st.st_mode) else os.readlink(full) if os.path.islink(full) else None
+            out[os.path.relpath(full, str(path))] = (os.path.islink(full), stat.S_IMODE(st.st_mode), data)
+    return out
+
+
+OTHER_KEY = (b'-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIMk1xI5v6b8cQxq8a5l3TtZ0V8wqYl3nSCHf9ZtQ2gXo\n'
+             b'-----END PRIVATE KEY-----\n')
+
+LINKS = [
+    # (case, backend options besides keys, the message, with {keys} and {outside} for the scratch paths)
+    ('key_link_to_file', {}, 'key {keys}/example.com.mail.private is a symbolic link to {outside}/secret'),
+    ('key_link_to_key', {}, 'key {keys}/example.com.mail.private is a symbolic link to {outside}/other.private'),
+    ('key_link_dangling', {}, 'key {keys}/example.com.mail.private is a symbolic link to {outside}/new.private'),
+    ('key_link_relative', {}, 'key {keys}/example.com.mail.private is a symbolic link to ../outside/secret'),
+    ('key_link_forced', {'force': True, 'backup': True}, 'is a symbolic link to {outside}/other.private'),
+    ('key_link_absent', {'state': 'absent', 'backup': True}, 'is a symbolic link to {outside}/other.private'),
+    ('key_dir_link', {}, 'directory {keys} of key {keys}/example.com.mail.private is a symbolic link to {outside}'),
+]
+
+
+@pytest.mark.parametrize('case, options, message', LINKS, ids=[row[0] for row in LINKS])
+def test_symbolic_links_at_key_paths_are_refused_before_any_change(tmp_path, case, options, message):
+    if case == 'key_link_forced':
+        keys, outside = make_links(tmp_path, 'key_link_to_key')
+    else:
+        keys, outside = make_links(tmp_path, case)
+    role_keys = validate(dict(dom(), opendkim_key_dir=str(keys)))
+    params = dict(path=None, domain=None, selector=None, key_type=None, key_size=None, testing=False, ttl=3600,
+                  state='present', force=False, backup=False, workers=1, keys=F['key_options'](role_keys))
+    params.update(options)
+    before = tree(tmp_path)
+    with pytest.raises(KeyBackendError) as err:
+        KeyBackend(params).run()
+    assert message.format(keys=keys, outside=outside) in str(err.value)
+    assert 'Nothing was changed' in str(err.value)
+    # Nothing was created, replaced, removed or chmod-ed, on either side of the link; no key bytes in the message.
+    assert tree(tmp_path) == before
+    assert 'MC4CAQAw' not in str(err.value)
+
+
+def test_a_real_key_directory_beside_the_links_works(tmp_path):
+    # The same options with a plain directory create the key: the refusals above are about the links.
+    keys = tmp_path / 'keys'
+    keys.mkdir()
+    role_keys = validate(dict(dom(key_size=1024), opendkim_key_dir=str(keys)))
+    result = KeyBackend(dict(path=None, domain=None, selector=None, key_type=None, key_size=None, testing=False,
+                             ttl=3600, state='present', force=False, backup=False, workers=1,
+                             keys=F['key_options'](role_keys))).run()
+    assert result['changed'] and os.listdir(str(keys)) == ['example.com.mail.private']
