@@ -9,6 +9,7 @@ import email.policy
 import json
 import os
 import subprocess
+import sys
 import time
 import uuid
 
@@ -248,7 +249,17 @@ def broken_run():
     before = {name: state_of(h) for name, h in hosts.items()}
     result = run_converge(
         "-e", json.dumps({"opendkim_extra_config": {"Canonicalization": "bogus"}, "opendkim_print_records": False}))
-    return result, before
+    # Looked at right away: testinfra runs all tests of one host before the next host's, and later fixtures
+    # (the faults below) restart OpenDKIM on every host.
+    after = {name: state_of(h) for name, h in hosts.items()}
+    return result, before, after
+
+
+def all_hosts():
+    """Every host of the scenario as a testinfra host (for fixtures that change and restore all of them)."""
+    return {name: testinfra.get_host("ansible://" + name, ansible_inventory=os.environ["MOLECULE_INVENTORY_FILE"],
+                                     sudo=True)
+            for name in testinfra_hosts}
 
 
 def state_of(host):
@@ -260,18 +271,272 @@ def state_of(host):
 
 
 def test_rejected_configuration_changes_nothing(host, broken_run):
-    result, before = broken_run
+    result, before, after = broken_run
     name = host.backend.get_hostname()
     assert result.returncode != 0, result.stdout
     assert 'unknown canonicalization algorithm \\"bogus\\"' in result.stdout or \
         'unknown canonicalization algorithm "bogus"' in result.stdout, result.stdout[-3000:]
     assert "OpenDKIM rejected the new configuration" in result.stdout
     # Same file, same process (not restarted), Postfix untouched, and mail still signed.
-    assert state_of(host) == before[name]
+    assert after[name] == before[name]
     assert not host.file("/etc/opendkim.conf").contains("bogus")
     assert host.service("opendkim").is_running
     raw = send_and_fetch(host, "sendmail", "alice@example.org")
     assert email.message_from_bytes(raw).get_all("DKIM-Signature")
+
+
+# Faults the role must survive without taking the mail server down (issue 9, item 5). Each fixture damages every
+# host, runs converge.yml, looks, and puts everything back before the next test.
+OPENDKIM_FILES = ("/etc/opendkim.conf", "/etc/opendkim/KeyTable", "/etc/opendkim/SigningTable")
+DAMAGED_KEY = KEY_DIR + "/example.org.s2026.private"
+
+
+def opendkim_state(host):
+    return dict({f: host.file(f).sha256sum for f in OPENDKIM_FILES},
+                pid=host.run_expect([0], "systemctl show -p MainPID --value opendkim.service").stdout.strip(),
+                active=host.service("opendkim").is_running)
+
+
+@pytest.fixture(scope="session")
+def corrupt_key_run():
+    """Truncate one key on every host, rerun with a change that would restart OpenDKIM, send mail, put the key back.
+
+    The key is cut in half, as a full disk or an interrupted copy leaves it. The rerun also asks for a new
+    opendkim.conf setting, so that a role that went on past the damaged key would rewrite the configuration and
+    restart OpenDKIM.
+    """
+    hosts = all_hosts()
+    saved, seen = {}, {}
+    for name, h in hosts.items():
+        saved[name] = h.file(DAMAGED_KEY).content
+        seen[name] = {"before": opendkim_state(h)}
+        h.run_expect([0], "truncate -s %s %s", str(len(saved[name]) // 2), DAMAGED_KEY)
+    try:
+        seen["run"] = run_converge("-e", json.dumps({"opendkim_extra_config": {"MinimumKeyBits": 1024}}))
+        for name, h in hosts.items():
+            seen[name].update(after=opendkim_state(h), conf=h.file("/etc/opendkim.conf").content_string,
+                              signed=send_and_fetch(h, "smtp", "alice@example.com"))
+    finally:
+        for name, h in hosts.items():
+            h.run_expect([0], "python3 -c 'import sys; open(sys.argv[1], \"wb\").write(bytes.fromhex(sys.argv[2]))' "
+                              "%s %s", DAMAGED_KEY, saved[name].hex())
+    for name, h in hosts.items():
+        seen[name]["restored"] = send_and_fetch(h, "sendmail", "alice@example.org")
+    return seen
+
+
+def signatures_verify(raw, zone, domain):
+    """The (d, s) of every DKIM signature of ``raw`` after checking that each verifies against ``zone``."""
+    parsed = email.message_from_bytes(raw, policy=email.policy.compat32)
+    found = []
+    for index, signature in enumerate(parsed.get_all("DKIM-Signature") or []):
+        tags = dict(t.strip().split("=", 1) for t in "".join(signature.split()).split(";") if "=" in t)
+        assert dkim.DKIM(raw).verify(idx=index, dnsfunc=dnsfunc_for(zone)), "signature %d of %s" % (index, domain)
+        found.append((tags["d"], tags["s"]))
+    return sorted(found)
+
+
+def test_corrupt_key_is_named_before_any_restart(host, zone_txt, corrupt_key_run):
+    result = corrupt_key_run["run"]
+    mine = corrupt_key_run[host.backend.get_hostname()]
+    assert result.returncode != 0, result.stdout[-3000:]
+    # Found by dkim_key, which reads every existing key before it writes anything, and named.
+    assert "%s does not hold a readable PEM private key; it was left alone" % DAMAGED_KEY in result.stdout, \
+        result.stdout[-3000:]
+    # Nothing after the keys ran: same configuration files, same OpenDKIM process, still running.
+    assert mine["after"] == mine["before"] and mine["after"]["active"]
+    assert "MinimumKeyBits" not in mine["conf"]
+    # The running OpenDKIM still signs (the domains whose keys are intact) and the signatures verify.
+    assert signatures_verify(mine["signed"], zone_txt, "example.com") == [("example.com", "ed"), ("example.com", "mail")]
+    # With the key put back, its domain is signed again.
+    assert signatures_verify(mine["restored"], zone_txt, "example.org") == [("example.org", "s2026")]
+
+
+def postfix_master(host):
+    return host.run_expect([0], "cat /var/spool/postfix/pid/master.pid").stdout.strip()
+
+
+def postfix_reloads(host):
+    """How many times Postfix's master has logged a reload (journal and the maillog_file the fixture sets)."""
+    out = host.run("journalctl -t postfix/master --no-pager -o cat; cat /var/log/mailauth-test-postfix.log").stdout
+    return out.count("reload -- version")
+
+
+@pytest.fixture(scope="session")
+def postfix_check_run():
+    """A main.cf that `postfix check` rejects, and a milter setting for the role to change; then put back.
+
+    The mistake is a common one: maillog_file set without the postlog service in master.cf ("missing 'postlog'
+    service"). Postfix keeps running, because nobody reloaded it; the role's change (milter_default_action, which
+    the fixture sets to tempfail) must be undone and Postfix must not be reloaded. The unrelated milter of
+    prepare.yml (nothing listens there) leaves smtpd_milters first, or tempfail would defer all mail over SMTP.
+    """
+    hosts = all_hosts()
+    saved, seen = {}, {}
+    for name, h in hosts.items():
+        saved[name] = {f: h.file("/etc/postfix/" + f).content for f in ("main.cf", "master.cf")}
+        ours = [m.strip() for m in h.run_expect([0], "postconf -h smtpd_milters").stdout.split(",")
+                if m.strip() and m.strip() != "inet:localhost:8893"]
+        h.run_expect([0], "postconf -e %s milter_default_action=tempfail maillog_file=/var/log/mailauth-test-postfix.log",
+                     "smtpd_milters=" + ", ".join(ours))
+        h.run_expect([0], "postconf -MX postlog/unix-dgram")
+        seen[name] = {"check": h.run("postfix check").rc, "files": postfix_files(h), "master": postfix_master(h),
+                      "reloads": postfix_reloads(h)}
+    try:
+        seen["run"] = run_converge()
+        for name, h in hosts.items():
+            seen[name].update(
+                files_after=postfix_files(h), master_after=postfix_master(h), reloads_after=postfix_reloads(h),
+                action=h.run_expect([0], "postconf -h milter_default_action").stdout.strip(),
+                running=h.run("postfix status").rc,
+                smtp=send_and_fetch(h, "smtp", "alice@example.com"),
+                sendmail=send_and_fetch(h, "sendmail", "alice@example.org"))
+    finally:
+        for name, h in hosts.items():
+            for f, content in saved[name].items():
+                h.run_expect([0], "python3 -c 'import sys; open(sys.argv[1], \"wb\").write(bytes.fromhex(sys.argv[2]))' "
+                                  "%s %s", "/etc/postfix/" + f, content.hex())
+            h.run_expect([0], "rm -f /etc/postfix/main.cf.mailauth-dkim.bak")
+            h.run_expect([0], "postfix reload")
+    return seen
+
+
+def test_postfix_configuration_rejected_by_postfix_check_is_restored(host, zone_txt, postfix_check_run):
+    result = postfix_check_run["run"]
+    mine = postfix_check_run[host.backend.get_hostname()]
+    assert mine["check"] != 0  # the fault is real: postfix check rejects this configuration
+    assert result.returncode != 0, result.stdout[-3000:]
+    assert "Postfix rejected the changed configuration; main.cf put back and Postfix was not reloaded" in result.stdout, \
+        result.stdout[-3000:]
+    # The role's change (milter_default_action=accept) is undone: both files exactly as before the run.
+    assert mine["files_after"] == mine["files"]
+    assert mine["action"] == "tempfail"
+    # Postfix was neither restarted nor reloaded, runs, and its mail is still signed.
+    assert mine["master_after"] == mine["master"] and mine["reloads_after"] == mine["reloads"]
+    assert mine["running"] == 0
+    assert signatures_verify(mine["smtp"], zone_txt, "example.com") == [("example.com", "ed"), ("example.com", "mail")]
+    assert signatures_verify(mine["sendmail"], zone_txt, "example.org") == [("example.org", "s2026")]
+
+
+def milter_for(socket):
+    """The Postfix address of an opendkim.conf socket, worked out here rather than by the role."""
+    kind, rest = socket.split(":", 1)
+    if kind == "local":
+        return "unix:" + rest[len("/var/spool/postfix/"):]
+    port, address = rest.split("@", 1)
+    return "inet:[%s]:%s" % (address, port) if kind == "inet6" else "inet:%s:%s" % (address, port)
+
+
+UNMANAGED_DOMAIN = {"domain": "unmanaged.example", "selector": "u1", "key_size": 1024}
+
+
+def converge_vars():
+    import yaml  # Molecule's own dependency
+    with open(os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml"), encoding="utf-8") as play:
+        return yaml.safe_load(play)[0]["vars"]
+
+
+@pytest.fixture(scope="session")
+def unmanaged_run():
+    """opendkim_manage_postfix: false, with the milters set by this test; run with -vvv --diff; then put back.
+
+    Postfix gets only our milters, in the test's own words, and milter_default_action=tempfail (the role would
+    write accept if it managed Postfix). The run adds a domain, so OpenDKIM gets a new key and restarts; Postfix
+    must be left exactly as the test set it. A second run without the domain, with Postfix managed again, restores
+    the converged state. Both runs are -vvv --diff, for the search for private keys in their output.
+    """
+    hosts = all_hosts()
+    saved, seen = {}, {}
+    domains = converge_vars()["opendkim_domains"] + [UNMANAGED_DOMAIN]
+    for name, h in hosts.items():
+        v = h.ansible.get_variables()
+        ours = ", ".join(milter_for(v.get(k, d)) for k, d in (("opendkim_socket", "inet:8891@localhost"),
+                                                             ("opendkim_ed25519_socket", "inet:8892@localhost")))
+        saved[name] = h.file("/etc/postfix/main.cf").content
+        h.run_expect([0], "postconf -e 'smtpd_milters=%s' 'non_smtpd_milters=%s' milter_default_action=tempfail"
+                     % (ours, ours))
+        h.run_expect([0], "postfix reload")
+        seen[name] = {"ours": ours, "main": h.file("/etc/postfix/main.cf").sha256sum, "reloads": postfix_reloads(h),
+                      "pid": opendkim_state(h)["pid"]}
+    try:
+        seen["run"] = run_converge("-vvv", "--diff", "-e", json.dumps({"opendkim_manage_postfix": False,
+                                                                      "opendkim_domains": domains}))
+        for name, h in hosts.items():
+            seen[name].update(
+                main_after=h.file("/etc/postfix/main.cf").sha256sum, reloads_after=postfix_reloads(h),
+                pid_after=opendkim_state(h)["pid"],
+                smtpd_milters=h.run_expect([0], "postconf -h smtpd_milters").stdout.strip(),
+                zone=zone_records(h.backend.get_hostname()),
+                unmanaged=send_and_fetch(h, "smtp", "bob@unmanaged.example"),
+                dual=send_and_fetch(h, "sendmail", "alice@example.com"))
+    finally:
+        for name, h in hosts.items():
+            h.run_expect([0], "python3 -c 'import sys; open(sys.argv[1], \"wb\").write(bytes.fromhex(sys.argv[2]))' "
+                              "%s %s", "/etc/postfix/main.cf", saved[name].hex())
+            h.run_expect([0], "postfix reload")
+        seen["restore"] = run_converge("-vvv", "--diff")
+    for name, h in hosts.items():
+        seen[name]["keys"] = private_keys(h)
+        h.run_expect([0], "rm -f %s/unmanaged.example.u1.private" % KEY_DIR)
+    return seen
+
+
+def zone_records(inventory_hostname):
+    records = {}
+    path = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], inventory_hostname + ".zone")
+    with open(path, encoding="utf-8") as zone:
+        for line in zone:
+            if line.strip() and not line.startswith(";") and line.split()[3] == "TXT":
+                name, _ttl, rdclass, rdtype, rdata = line.split(None, 4)
+                records[name.rstrip(".").lower()] = b"".join(dns.rdata.from_text(rdclass, rdtype, rdata).strings)
+    return records
+
+
+def private_keys(host):
+    """The bytes of every private key file on the host."""
+    names = host.run_expect([0], "find %s -name '*.private' -type f", KEY_DIR).stdout.split()
+    return [host.file(name).content for name in names]
+
+
+def test_unmanaged_postfix_is_left_alone_and_mail_is_signed(host, unmanaged_run):
+    result = unmanaged_run["run"]
+    mine = unmanaged_run[host.backend.get_hostname()]
+    assert result.returncode == 0, result.stdout[-3000:]
+    # Postfix exactly as the test set it: not one byte of main.cf changed, no reload.
+    assert mine["main_after"] == mine["main"] and mine["reloads_after"] == mine["reloads"]
+    assert mine["smtpd_milters"] == mine["ours"]
+    # OpenDKIM did change (new key, restarted), and signs the new domain through the test's milter settings.
+    assert mine["pid_after"] != mine["pid"]
+    assert "u1._domainkey.unmanaged.example" in mine["zone"]
+    assert signatures_verify(mine["unmanaged"], mine["zone"], "unmanaged.example") == [("unmanaged.example", "u1")]
+    # Both instances sign, on every socket kind this host uses (Debian 13: UNIX for RSA, inet6 on ::1 for Ed25519).
+    assert signatures_verify(mine["dual"], mine["zone"], "example.com") == [("example.com", "ed"), ("example.com", "mail")]
+    assert unmanaged_run["restore"].returncode == 0, unmanaged_run["restore"].stdout[-3000:]
+
+
+def test_no_private_key_in_any_output(host, check_run, broken_run, corrupt_key_run, postfix_check_run, unmanaged_run):
+    """Private keys never appear in -vvv output, --diff output, return values or failure messages.
+
+    Every private key on the host (including the one the -vvv --diff run created) is searched for, as PEM lines,
+    as base64 at every byte alignment and as hex of its secret numbers (tests/unit/keyleak.py), in the output of
+    every run of this file.
+    """
+    sys.path.insert(0, os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "tests", "unit"))
+    from keyleak import leaks, secret_strings  # pylint: disable=import-outside-toplevel
+
+    pems = unmanaged_run[host.backend.get_hostname()]["keys"]
+    assert len(pems) == 4, "expected the three keys of converge.yml and the new one"
+    runs = {"check --diff": check_run, "rejected configuration": broken_run[0], "corrupt key": corrupt_key_run["run"],
+            "postfix check": postfix_check_run["run"], "-vvv --diff, unmanaged": unmanaged_run["run"],
+            "-vvv --diff, restore": unmanaged_run["restore"]}
+    # It is verbose output (the default callback prints the PLAYBOOK banner only above -v) of a run that made a key.
+    assert "PLAYBOOK: converge.yml" in unmanaged_run["run"].stdout
+    assert "Create the DKIM keys" in unmanaged_run["run"].stdout
+    for what, run in runs.items():
+        found = leaks(pems, run.stdout, run.stderr)
+        assert not found, "%s: %d secret strings of the keys in the output, e.g. %r" % (what, len(found), found[:1])
+    # The search has teeth: a key's PEM or base64 of its DER in the output would be found.
+    assert leaks(pems[:1], pems[0].decode()) and secret_strings(pems[0])
 
 
 # The paths around the milter that master.cf can open (the usual "OpenDKIM does not sign" reports): a submission
