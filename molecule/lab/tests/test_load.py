@@ -54,12 +54,17 @@ def key_table():
 
 
 def with_added_domain(tmp_path):
-    """An extra-vars file: the lab's opendkim_domains plus a new domain with its own RSA key (extra vars reach both
-    senders; the lab's opendkim_fleet_keys makes the key a shared one)."""
+    """An extra-vars file: the lab's opendkim_domains plus a new domain with its own RSA key, for the senders only.
+
+    Extra vars reach every host, and the role counts every host of the inventory that has opendkim_domains as a
+    mail server of the domain (docs/role.md, "Fleets"); so opendkim_domains is the new list on the hosts of lab_mail
+    and empty elsewhere. On the two senders the lab's opendkim_fleet_keys makes the new key a shared one.
+    """
     domains = lablib.SENDER['opendkim_domains'] + [
         {'domain': ADDED_DOMAIN, 'selector': ADDED_SELECTOR, 'key_type': 'rsa', 'key_size': 2048}]
     path = tmp_path / 'added-domain.json'
-    path.write_text(json.dumps({'opendkim_domains': domains}))
+    path.write_text(json.dumps({'lab_load_domains': domains,
+                                'opendkim_domains': "{{ lab_load_domains if 'lab_mail' in group_names else [] }}"}))
     return path
 
 
