@@ -27,7 +27,7 @@ TEST_LEGS := units sanity lint docs release-checks $(foreach c,$(CORES),"core CO
 	matrix core site molecule-core release-checks bench bench-keys clean
 
 help:
-	@echo "make demo     - the main job: a three-host mail lab that proves DKIM, SPF and DMARC pass (see README)"
+	@echo "make demo     - the main job: a five-host mail lab (two senders) that proves DKIM, SPF and DMARC pass (see README)"
 	@echo "make demo-down - tear the lab down"
 	@echo "make records DOMAIN=example.com - generate keys locally and print the DNS records to publish"
 	@echo "make test     - every test, each leg timed: units, sanity, lint, docs, release-checks, the ansible-core"

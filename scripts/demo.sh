@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The main job (`make demo`): bring up the mail lab (Molecule scenario `lab`: ns, mx, mail, client), configure
-# the sender with playbooks/site.yml and the role mailauth.dkim.opendkim (keys, OpenDKIM, Postfix, records
-# published to ns by TSIG-signed dynamic update), send a test message to the receiver by MX lookup, and print
-# what a scoring service would: the DNS records, the readiness report and the receiver's verdict.
+# The main job (`make demo`): bring up the mail lab (Molecule scenario `lab`: ns, mx, mail, mail2, client),
+# configure both senders with playbooks/site.yml and the role mailauth.dkim.opendkim (keys shared by the two senders,
+# OpenDKIM, Postfix, records published to ns by TSIG-signed dynamic update), send a test message from each sender to
+# the receiver by MX lookup, and print what a scoring service would: the DNS records, the readiness report and the
+# receiver's verdict for each message.
 # The lab keeps running afterwards; the last lines say how to look inside and how to tear it down.
-# Exit status: 0 when every record is published, the domain is ready and DKIM, SPF and DMARC pass.
+# Exit status: 0 when every record is published, the domain is ready and DKIM, SPF and DMARC pass for both messages.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
@@ -48,15 +49,15 @@ scripts/ensure-docker.sh
 step "Base image mailauth/molecule-debian:12 (built once, about a minute without a registry)"
 scripts/build-images.sh 12
 
-step "Creating the lab (network mailauth-lab: 172.30.53.0/24, fd42:53::/64; containers lab-ns, lab-mx, lab-mail, lab-client)"
+step "Creating the lab (network mailauth-lab: 172.30.53.0/24, fd42:53::/64; containers lab-ns, lab-mx, lab-mail, lab-mail2, lab-client)"
 printf "           then preparing ns (BIND 9, TSIG key), mx (Postfix, OpenDKIM, OpenDMARC, SPF policy service)\n"
-printf "           and mail's own Postfix (submission on 587 with Dovecot SASL), before the role adds DKIM\n"
+printf "           and the senders' own Postfix (mail, mail2: submission on 587 with Dovecot SASL), before the role adds DKIM\n"
 run create molecule create -s lab
 
-step "Configuring the sender with playbooks/site.yml: DKIM keys, OpenDKIM, Postfix, records published to ns"
+step "Configuring both senders with playbooks/site.yml: shared DKIM keys, OpenDKIM, Postfix, records published to ns"
 run converge molecule converge -s lab
 
-step "Sending a test message from mail to inbox@lab.example and checking DNS (playbooks/lab/probe.yml)"
+step "Sending a test message from mail and from mail2 to inbox@lab.example, checking DNS (playbooks/lab/probe.yml)"
 run probe ansible-playbook -i playbooks/lab/inventory playbooks/lab/probe.yml -e "lab_report=$REPORT"
 
 step "Report ($(( $(date +%s) - T0 )) s in all)"
@@ -101,27 +102,31 @@ for name, readiness in report['dns']['readiness'].items():
     for check in readiness['checks']:
         print('  [%s] %-5s %s' % ('ok' if check['ok'] else 'FAIL', check['check'].upper(), check['message']))
 
-message = report['message']
-print("\nReceiver's verdict (%s) for %s" % (message['authserv_id'], message['id']))
-received = message['headers']['Received'][0]
-hop = re.match(r'from (.*?\)) by (\S+)', received)
-print('  received: from %s by %s' % (hop.group(1), hop.group(2)) if hop else '  received: ' + received[:100])
-scores = {}
-for verdict in message['verdicts']:
-    method, result, props = verdict['method'], verdict['result'], verdict['properties']
-    if method not in ('dkim', 'spf', 'dmarc'):
-        continue
-    detail = ' '.join('%s=%s' % (k, v) for k, v in props.items()
-                      if k in ('header.d', 'header.s', 'header.a', 'smtp.mailfrom', 'header.from'))
-    if verdict['comment'] and method != 'spf':
-        detail += ' (%s)' % verdict['comment']
-    print('  %-6s %-5s %s' % (method.upper(), result.upper(), detail))
-    scores.setdefault(method, []).append(result == 'pass')
-passed = [m for m in ('dkim', 'spf', 'dmarc') if scores.get(m) and all(scores[m])]
-ok_all &= len(passed) == 3
-print('\nScore: %s   DKIM %s, SPF %s, DMARC %s' % (
+overall = {}
+for message in report['messages']:
+    print("\nReceiver's verdict (%s) for %s, from %s" % (message['authserv_id'], message['id'], message['sender']))
+    received = message['headers']['Received'][0]
+    hop = re.match(r'from (.*?\)) by (\S+)', received)
+    print('  received: from %s by %s' % (hop.group(1), hop.group(2)) if hop else '  received: ' + received[:100])
+    scores = {}
+    for verdict in message['verdicts']:
+        method, result, props = verdict['method'], verdict['result'], verdict['properties']
+        if method not in ('dkim', 'spf', 'dmarc'):
+            continue
+        detail = ' '.join('%s=%s' % (k, v) for k, v in props.items()
+                          if k in ('header.d', 'header.s', 'header.a', 'smtp.mailfrom', 'header.from'))
+        if verdict['comment'] and method != 'spf':
+            detail += ' (%s)' % verdict['comment']
+        print('  %-6s %-5s %s' % (method.upper(), result.upper(), detail))
+        scores.setdefault(method, []).append(result == 'pass')
+    for method in ('dkim', 'spf', 'dmarc'):
+        overall.setdefault(method, []).append(bool(scores.get(method)) and all(scores[method]))
+passed = [m for m in ('dkim', 'spf', 'dmarc') if overall.get(m) and all(overall[m])]
+ok_all &= len(passed) == 3 and len(report['messages']) > 0
+print('\nScore: %s   DKIM %s, SPF %s, DMARC %s   (%d messages, one from each of %s)' % (
     'ALL PASS' if ok_all else 'NOT ALL PASS',
-    *('pass' if m in passed else 'FAIL' for m in ('dkim', 'spf', 'dmarc'))))
+    *('pass' if m in passed else 'FAIL' for m in ('dkim', 'spf', 'dmarc')),
+    len(report['messages']), ', '.join(m['sender'] for m in report['messages'])))
 sys.exit(0 if ok_all else 3)
 PYTHON
 cat <<EOF
@@ -129,7 +134,8 @@ cat <<EOF
 The lab keeps running. Look inside:
   docker exec -it lab-mx bash           (or: molecule login -s lab -h lab-mx)
   docker exec lab-mx ls /home/inbox/Maildir/new        the delivered messages
-  docker exec lab-mail journalctl -u postfix@- -u opendkim -u opendkim-ed25519
+  docker exec lab-mail journalctl -u postfix@- -u opendkim -u opendkim-ed25519   (or lab-mail2)
+  docker exec lab-mail2 sh -c 'sha256sum /etc/dkimkeys/lab.example.*'   the same key files as on lab-mail
   docker exec lab-mx dig rsa2026._domainkey.lab.example TXT   (mx resolves through ns)
   ${REPORT#"$ROOT"/}                      the whole report as JSON
 Send another message and check again:  scripts/demo.sh  (it reuses the running lab)

@@ -165,6 +165,10 @@ def fleet_keys(keys, this_host, sending_ips, peers):
                 if host not in seen:
                     seen.add(host)
                     networks.extend((host, n) for n in _sending_networks(host, peers[host].get('sending_ips')))
+            # In host name order, this host included: every server computes the same record, value for value
+            # (this host first would give each server its own order, and the zone two v=spf1 records).
+            described.sort(key=lambda pair: pair[0])
+            networks.sort(key=lambda pair: pair[0])
             merged[domain] = merge_spf(domain, described, networks) if described else None
             if merged[domain] is not None and len(described) + len(networks) > 1:
                 check_policy('the SPF of %s merged from its mail servers' % domain, domain, 'spf', merged[domain])

@@ -1,10 +1,11 @@
 # Copyright: contributors to mailauth.dkim
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The lab, end to end: what ns serves, what mx concludes about mail from mail, and that the checks can fail.
+"""The lab, end to end: what ns serves, what mx concludes about mail from each sender (mail and mail2, which
+share lab.example's keys), and that the checks can fail.
 
 Runs as Molecule's testinfra verifier (`molecule verify -s lab`). The probe (playbooks/lab/probe.yml, the same
-playbook scripts/demo.sh runs) sends a message from mail and writes what ns serves, the readiness report and
-the receiver's verdicts as JSON. The tampering test runs last and restores the record it changed.
+playbook scripts/demo.sh runs) sends a message from each sender and writes what ns serves, the readiness report
+and the receiver's verdicts as JSON. The tampering test runs last and restores the record it changed.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ DOMAIN = PLAN['lab_domain']
 HOSTS = PLAN['lab_hosts']
 NS_IP = HOSTS['ns']['ipv4']
 MX_NAME = HOSTS['mx']['name']
-MAIL_IPS = {HOSTS['mail']['ipv4'], HOSTS['mail']['ipv6']}
+SENDERS = PLAN['lab_senders']
+SENDER_IPS = dict((role, {HOSTS[role]['ipv4'], HOSTS[role]['ipv6']}) for role in SENDERS)
 RSA_SELECTOR = next(d['selector'] for d in SENDER['opendkim_domains'] if d['key_type'] == 'rsa')
 ED_SELECTOR = next(d['selector'] for d in SENDER['opendkim_domains'] if d['key_type'] == 'ed25519')
 TSIG_NAME = PLAN['lab_tsig_key_name']
@@ -73,13 +75,20 @@ def run_probe(tmp_path, token, wait=True):
     return json.loads(report.read_text())
 
 
-def verdicts(report, method):
-    return [v for v in report['message']['verdicts'] if v['method'] == method]
+def message(report, role):
+    """The probe's message from the sender `role` (mail, mail2) as the report has it."""
+    found = [m for m in report['messages'] if m['sender'] == HOSTS[role]['name']]
+    assert len(found) == 1, (role, [m['sender'] for m in report['messages']])
+    return found[0]
 
 
-def dkim_verdict(report, selector):
-    found = [v for v in verdicts(report, 'dkim') if v['properties'].get('header.s') == selector]
-    assert len(found) == 1, 'one dkim result for s=%s expected in %s' % (selector, report['message']['verdicts'])
+def verdicts(report, method, role='mail'):
+    return [v for v in message(report, role)['verdicts'] if v['method'] == method]
+
+
+def dkim_verdict(report, selector, role='mail'):
+    found = [v for v in verdicts(report, 'dkim', role) if v['properties'].get('header.s') == selector]
+    assert len(found) == 1, 'one dkim result for s=%s expected in %s' % (selector, message(report, role)['verdicts'])
     return found[0]
 
 
@@ -110,15 +119,15 @@ def report(tmp_path_factory):
     return run_probe(tmp_path_factory.mktemp('probe'), 'verify%d' % int(time.time()))
 
 
-@pytest.mark.parametrize('role', ['ns', 'mx', 'mail', 'client'])
+@pytest.mark.parametrize('role', ['ns', 'mx', 'mail', 'mail2', 'client'])
 def test_hosts_have_the_planned_addresses(role):
     addresses = lab_host(role).interface('eth0').addresses
     assert HOSTS[role]['ipv4'] in addresses
     assert HOSTS[role]['ipv6'] in addresses
 
 
-@pytest.mark.parametrize('role', ['mx', 'mail', 'client'])
-def test_mx_mail_and_client_resolve_through_ns(role):
+@pytest.mark.parametrize('role', ['mx', 'mail', 'mail2', 'client'])
+def test_mx_senders_and_client_resolve_through_ns(role):
     host = lab_host(role)
     assert host.file('/etc/resolv.conf').contains('^nameserver %s$' % re.escape(NS_IP))
     # Names that only ns knows resolve there.
@@ -149,7 +158,8 @@ def test_ns_refuses_updates_without_the_right_tsig_key():
 def test_every_record_is_published_on_ns(report):
     records = report['dns']['records']
     kinds = sorted(r['kind'] for r in records)
-    assert kinds == ['dkim', 'dkim', 'dmarc', 'ptr', 'ptr', 'spf']
+    # One RSA and one Ed25519 record shared by both senders, one SPF, one DMARC, and each sender's two PTRs.
+    assert kinds == ['dkim', 'dkim', 'dmarc', 'ptr', 'ptr', 'ptr', 'ptr', 'spf']
     assert [(r['fqdn'], r['status']) for r in records if r['status'] != 'published'] == []
     assert report['dns']['all_published'] is True
 
@@ -160,55 +170,64 @@ def test_readiness_report_is_all_green(report):
     assert failed == []
     assert domain['ready'] is True
     checked = sorted((c['check'], c['subject']) for c in domain['checks'])
-    # DKIM for both keys, SPF and forward-confirmed PTR for the IPv4 and the IPv6 sending address, DMARC.
-    assert [pair[0] for pair in checked] == ['dkim', 'dkim', 'dmarc', 'ptr', 'ptr', 'spf', 'spf']
-    assert {subject for check, subject in checked if check == 'ptr'} == MAIL_IPS
+    # DKIM for both keys, DMARC, and SPF and forward-confirmed PTR for the IPv4 and the IPv6 address of each sender.
+    assert [pair[0] for pair in checked] == ['dkim', 'dkim', 'dmarc'] + ['ptr'] * 4 + ['spf'] * 4
+    assert {subject for check, subject in checked if check == 'ptr'} == set().union(*SENDER_IPS.values())
+    assert {subject for check, subject in checked if check == 'spf'} == {'%s %s' % (DOMAIN, ip) for ip in set().union(*SENDER_IPS.values())}
 
 
-def test_message_was_routed_by_mx_lookup_from_mail(report):
-    # mail's Postfix delivered the probe to the MX host of the domain, as ns serves it.
-    journal = lab_host('mail').run('journalctl --no-pager -o cat -t postfix/cleanup -t postfix/smtp')
+@pytest.mark.parametrize('role', SENDERS)
+def test_message_was_routed_by_mx_lookup_from_each_sender(report, role):
+    # The sender's Postfix delivered the probe to the MX host of the domain, as ns serves it.
+    sent = message(report, role)
+    journal = lab_host(role).run('journalctl --no-pager -o cat -t postfix/cleanup -t postfix/smtp')
     assert journal.rc == 0
-    queue_ids = re.findall(r'^(\w+): message-id=%s$' % re.escape(report['message']['id']), journal.stdout, re.M)
+    queue_ids = re.findall(r'^(\w+): message-id=%s$' % re.escape(sent['id']), journal.stdout, re.M)
     assert len(queue_ids) == 1, journal.stdout[-2000:]
     relays = re.findall(r'^%s: to=<[^>]+>, relay=([^\[,]+)\[([^\]]+)\]:25,.*status=sent' % queue_ids[0],
                         journal.stdout, re.M)
     assert relays and relays[0][0] == MX_NAME
-    # and mx received it from one of mail's addresses.
-    received = report['message']['headers']['Received'][0]
+    # and mx received it from one of that sender's addresses (with its name, from the PTR records on ns).
+    received = sent['headers']['Received'][0]
     assert 'by %s' % MX_NAME in received
-    # Postfix writes an IPv6 client as [IPv6:...]; mail sends over IPv4 or IPv6, whichever it picks.
-    assert any(re.search(r'\[(IPv6:)?%s\]' % re.escape(ip), received) for ip in MAIL_IPS), received
+    assert received.startswith('from %s (%s [' % (HOSTS[role]['name'], HOSTS[role]['name'])), received
+    # Postfix writes an IPv6 client as [IPv6:...]; a sender sends over IPv4 or IPv6, whichever it picks.
+    assert any(re.search(r'\[(IPv6:)?%s\]' % re.escape(ip), received) for ip in SENDER_IPS[role]), received
 
 
-def test_receiver_reports_dkim_spf_and_dmarc_pass(report):
-    spf = verdicts(report, 'spf')
-    dmarc = verdicts(report, 'dmarc')
+@pytest.mark.parametrize('role', SENDERS)
+def test_receiver_reports_dkim_spf_and_dmarc_pass_for_each_sender(report, role):
+    """mail2 signs with the same (shared) selectors as mail, and its mail passes at mx like mail's."""
+    spf = verdicts(report, 'spf', role)
+    dmarc = verdicts(report, 'dmarc', role)
     assert [v['result'] for v in spf] == ['pass']
     assert spf[0]['properties']['smtp.mailfrom'] == DOMAIN
     assert [v['result'] for v in dmarc] == ['pass']
     assert dmarc[0]['properties']['header.from'] == DOMAIN
-    rsa_result = dkim_verdict(report, RSA_SELECTOR)
+    rsa_result = dkim_verdict(report, RSA_SELECTOR, role)
     assert (rsa_result['result'], rsa_result['properties']['header.a']) == ('pass', 'rsa-sha256')
     assert rsa_result['properties']['header.d'] == DOMAIN
+    assert sorted(v['properties']['header.s'] for v in verdicts(report, 'dkim', role)) == sorted([ED_SELECTOR, RSA_SELECTOR])
 
 
-def test_receiver_verifies_the_ed25519_signature_too(report):
+@pytest.mark.parametrize('role', SENDERS)
+def test_receiver_verifies_the_ed25519_signature_too(report, role):
     # Dual signing: OpenDKIM 2.11 (Debian 12) on mx verifies ed25519-sha256 signatures (RFC 8463).
-    signatures = report['message']['headers']['DKIM-Signature']
+    signatures = message(report, role)['headers']['DKIM-Signature']
     assert sorted(re.search(r'\ba=([\w-]+);', s).group(1) for s in signatures) == ['ed25519-sha256', 'rsa-sha256']
-    ed_result = dkim_verdict(report, ED_SELECTOR)
+    ed_result = dkim_verdict(report, ED_SELECTOR, role)
     assert (ed_result['result'], ed_result['properties']['header.a']) == ('pass', 'ed25519-sha256')
 
 
-def test_signatures_verify_independently_with_dkimpy(report):
+@pytest.mark.parametrize('role', SENDERS)
+def test_signatures_verify_independently_with_dkimpy(report, role):
     """A second verifier (dkimpy on the controller, keys fetched from ns) agrees with mx."""
-    message = lab_host('mx').file(report['message']['path']).content_string.encode()
+    raw = lab_host('mx').file(message(report, role)['path']).content_string.encode()
 
     def from_ns(name, timeout=5):
         return ''.join(served_txt(name.decode())).encode()
 
-    checker = dkim.DKIM(message)
+    checker = dkim.DKIM(raw)
     results = [checker.verify(idx=i, dnsfunc=from_ns) for i in range(2)]
     assert results == [True, True]
 
@@ -230,8 +249,10 @@ def test_tampered_dkim_record_makes_the_receiver_report_fail(report, tmp_path):
         # mx's OpenDKIM (libunbound) caches answers for their TTL; start it afresh so it asks ns now.
         assert mx.run('systemctl restart opendkim').rc == 0
         after = run_probe(tmp_path, 'tampered%d' % int(time.time()), wait=False)
-        assert dkim_verdict(after, RSA_SELECTOR)['result'] == 'fail'
-        assert dkim_verdict(after, ED_SELECTOR)['result'] == 'pass'
+        # One record for both senders: the mail of each fails for that selector.
+        for role in SENDERS:
+            assert dkim_verdict(after, RSA_SELECTOR, role)['result'] == 'fail'
+            assert dkim_verdict(after, ED_SELECTOR, role)['result'] == 'pass'
         status = {r['fqdn']: r['status'] for r in after['dns']['records']}
         assert status[name + '.'] == 'different'
         assert after['dns']['all_published'] is False

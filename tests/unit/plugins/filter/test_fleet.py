@@ -137,6 +137,26 @@ def test_a_server_without_an_spf_of_its_own_publishes_the_fleet_record():
     assert spf_of(out, 'example.com') == {'mx': True, 'all': 'fail', 'ip4': ['192.0.2.1', '192.0.2.2']}
 
 
+def test_every_server_computes_the_same_spf_record_whichever_runs_it():
+    """Two servers that share a domain each compute the record on their own; the values must be identical (host name
+    order), or the zone gets two v=spf1 records (an SPF permerror)."""
+    items = [{'domain': 'example.com', 'fleet_keys': 'shared', 'spf': {'ip4': ['198.51.100.7'], 'all': 'fail'}}]
+    variables = {
+        'mx1': {'opendkim_domains': items, 'opendkim_sending_ips': ['192.0.2.1', '2001:db8::1']},
+        'mx2': {'opendkim_domains': [dict(items[0], spf={'ip4': ['198.51.100.8']})],
+                'opendkim_sending_ips': ['192.0.2.2', '2001:db8::2']},
+    }
+    seen = []
+    for this in ('mx2', 'mx1'):
+        mine = variables[this]
+        others = dict((h, v) for h, v in variables.items() if h != this)
+        seen.append(spf_of(fleet(mine['opendkim_domains'], others, this=this, sending_ips=mine['opendkim_sending_ips']),
+                           'example.com'))
+    assert seen[0] == seen[1] == {
+        'ip4': ['198.51.100.7', '198.51.100.8', '192.0.2.1', '192.0.2.2'], 'ip6': ['2001:db8::1', '2001:db8::2'],
+        'all': 'fail'}
+
+
 def test_a_single_server_spf_is_unchanged_without_sending_addresses():
     out = fleet([{'domain': 'example.com', 'spf': {'mx': True, 'all': 'softfail'}}], {})
     assert spf_of(out, 'example.com') == {'mx': True, 'all': 'softfail'}
