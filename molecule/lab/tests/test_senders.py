@@ -88,7 +88,8 @@ def key_moved_aside():
     """Move mail2's copy of the shared Ed25519 key aside (kept, not deleted), so the next converge copies it again
     from mail; put it back afterwards if the converge did not."""
     role = SENDERS[1]
-    path = '%s/%s.%s.private' % (KEY_DIR, DOMAIN, next(s for s, t in SELECTORS.items() if t == 'ed25519'))
+    [selector] = [s for s, t in SELECTORS.items() if t == 'ed25519']
+    path = '%s/%s.%s.private' % (KEY_DIR, DOMAIN, selector)
     aside = '/root/%s.aside' % path.rsplit('/', 1)[1]
     lablib.dexec(role, 'mv', path, aside)
     yield role, path
