@@ -450,8 +450,8 @@ def unmanaged_run():
     domains = converge_vars()["opendkim_domains"] + [UNMANAGED_DOMAIN]
     for name, h in hosts.items():
         v = h.ansible.get_variables()
-        ours = ", ".join(milter_for(v.get(k, d)) for k, d in (("opendkim_socket", "inet:8891@localhost"),
-                                                             ("opendkim_ed25519_socket", "inet:8892@localhost")))
+        sockets = (("opendkim_socket", "inet:8891@localhost"), ("opendkim_ed25519_socket", "inet:8892@localhost"))
+        ours = ", ".join(milter_for(v.get(k, d)) for k, d in sockets)
         saved[name] = h.file("/etc/postfix/main.cf").content
         h.run_expect([0], "postconf -e 'smtpd_milters=%s' 'non_smtpd_milters=%s' milter_default_action=tempfail"
                      % (ours, ours))
