@@ -140,8 +140,8 @@ def fleet_keys(keys, this_host, sending_ips, peers):
     conflicts = []
     for key in keys:
         for host, other in by_fqdn.get(key['fqdn'], []):
-            same = (key['fleet'] == other['fleet'] == 'shared' and key['key_type'] == other['key_type'] and
-                    key['key_size'] == other['key_size'])
+            kind, other_kind = (key['key_type'], key['key_size']), (other['key_type'], other['key_size'])
+            same = key['fleet'] == other['fleet'] == 'shared' and kind == other_kind
             if not same:
                 conflicts.append('%s on %s and on %s' % (key['fqdn'], _describe(this_host, key), _describe(host, other)))
     if conflicts:
