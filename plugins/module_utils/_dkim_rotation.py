@@ -216,11 +216,11 @@ def summary(state, now, sched, prefixes, ttl):
 def keys_and_records(state, prefixes):
     """What the host and DNS must hold: selectors whose keys exist, that sign, and whose records are full or revoked.
 
-    Returns ``{'keys': [...], 'signing': [...], 'revoked': [...], 'gone': [...]}``: keys of published, active and
+    Returns ``{'present': [...], 'signing': [...], 'revoked': [...], 'gone': [...]}``: keys of published, active and
     retiring generations; signing by the active one; ``p=`` records for revoked ones (their keys are removed);
     ``gone`` the selectors of every used generation that is no longer in the state (records to remove).
     """
-    out = {'keys': [], 'signing': [], 'revoked': [], 'gone': []}
+    out = {'present': [], 'signing': [], 'revoked': [], 'gone': []}
     present = set()
     for gen in state['generations']:
         names = list(selectors(gen, prefixes).values())
@@ -228,7 +228,7 @@ def keys_and_records(state, prefixes):
         if gen['phase'] == 'revoked':
             out['revoked'].extend(names)
         else:
-            out['keys'].extend(names)
+            out['present'].extend(names)
         if gen['phase'] == 'active':
             out['signing'].extend(names)
     for name in state['used']:

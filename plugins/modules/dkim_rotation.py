@@ -23,7 +23,7 @@ description:
     verifies mail in transit), V(revoked) (O(schedule.retire_days) after the switch, the record becomes
     C(v=DKIM1; p=) and the private keys go), deleted (O(schedule.delete_days) later the record is removed).
   - Returns what the host and DNS must hold; it creates no key and publishes nothing itself (use
-    M(mailauth.dkim.dkim_key) and M(mailauth.dkim.dns_publish) with RV(keys), RV(signing), RV(revoked), RV(gone)).
+    M(mailauth.dkim.dkim_key) and M(mailauth.dkim.dns_publish) with RV(present), RV(signing), RV(revoked), RV(gone)).
   - A run too early for the next step changes nothing and says what comes next and when (RV(summary)).
 author:
   - mailauth.dkim contributors (@mailauth)
@@ -124,7 +124,7 @@ summary:
     for a step that waits for its records to be served).
   returned: always
   type: dict
-keys:
+present:
   description: Selectors whose private keys must exist (published, active and retiring generations).
   returned: always
   type: list

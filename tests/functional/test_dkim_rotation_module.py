@@ -51,7 +51,7 @@ def test_one_domain_through_every_phase(tmp_path, run_playbook):
     assert res['steps'] == ['pre-publish 202607'] and res['signing'] == ['ed-202601', 'mail-202601']
     res = rotate(run_playbook, tmp_path, '2026-07-03T00:10:00Z', served=['202607'])
     assert res['steps'] == ['activate 202607', 'retire 202601 from signing']
-    assert res['signing'] == ['ed-202607', 'mail-202607'] and 'mail-202601' in res['keys']
+    assert res['signing'] == ['ed-202607', 'mail-202607'] and 'mail-202601' in res['present']
     res = rotate(run_playbook, tmp_path, '2026-07-10T00:10:00Z')
     assert res['steps'] == ['revoke 202601'] and res['revoked'] == ['ed-202601', 'mail-202601']
     res = rotate(run_playbook, tmp_path, '2026-08-09T00:10:00Z')

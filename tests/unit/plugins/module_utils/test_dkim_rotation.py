@@ -48,12 +48,12 @@ def test_a_domain_through_every_phase():
     assert steps == ['activate 202607', 'retire 202601 from signing']
     records = rot.keys_and_records(state, PREFIXES)
     assert records['signing'] == ['ed-202607', 'mail-202607']
-    assert set(records['keys']) == {'ed-202601', 'mail-202601', 'ed-202607', 'mail-202607'}  # old still verifies
+    assert set(records['present']) == {'ed-202601', 'mail-202601', 'ed-202607', 'mail-202607'}  # old still verifies
     # Seven days after the switch the old record is revoked and its keys go.
     state, steps = step(state, '2026-07-10T02:00Z')
     assert steps == ['revoke 202601']
     records = rot.keys_and_records(state, PREFIXES)
-    assert records['revoked'] == ['ed-202601', 'mail-202601'] and 'mail-202601' not in records['keys']
+    assert records['revoked'] == ['ed-202601', 'mail-202601'] and 'mail-202601' not in records['present']
     # Thirty days later the revoked record is removed, and its selector is never used again.
     state, steps = step(state, '2026-08-09T02:00Z')
     assert steps == ['delete 202601'] and phases(state) == [('202607', 'active')]
