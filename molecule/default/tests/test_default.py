@@ -19,6 +19,7 @@ import pytest
 
 import testinfra
 import testinfra.utils.ansible_runner
+import yaml  # Molecule's own dependency
 
 testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
     os.environ["MOLECULE_INVENTORY_FILE"]
@@ -210,13 +211,25 @@ def test_unlisted_domain_is_not_signed(host, how):
     assert email.message_from_bytes(raw).get_all("DKIM-Signature") is None
 
 
-def run_converge(*args):
-    """Run converge.yml from the controller against the Molecule inventory, as a user would; return the result."""
+def run_converge(*args, play_vars=None):
+    """Run converge.yml from the controller against the Molecule inventory, as a user would; return the result.
+
+    ``play_vars`` replace variables of the converge play itself (a copy of it is run). A role variable that differs
+    from host to host, such as opendkim_domains, belongs there: ``-e`` would give it to every host of the inventory,
+    and the role's fleet check reads every host's opendkim_domains.
+    """
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "ansible.cfg"),
                ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
+    playbook = os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")
+    if play_vars:
+        with open(playbook, encoding="utf-8") as play:
+            plays = yaml.safe_load(play)
+        plays[0]["vars"].update(play_vars)
+        playbook = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "converge-play-vars.yml")
+        with open(playbook, "w", encoding="utf-8") as play:
+            yaml.safe_dump(plays, play)
     return subprocess.run(
-        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"],
-         os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")] + list(args),
+        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], playbook] + list(args),
         env=env, capture_output=True, text=True, timeout=600, check=False,
     )
 
@@ -431,7 +444,6 @@ UNMANAGED_DOMAIN = {"domain": "unmanaged.example", "selector": "u1", "key_size":
 
 
 def converge_vars():
-    import yaml  # Molecule's own dependency
     with open(os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml"), encoding="utf-8") as play:
         return yaml.safe_load(play)[0]["vars"]
 
@@ -459,8 +471,8 @@ def unmanaged_run():
         seen[name] = {"ours": ours, "main": h.file("/etc/postfix/main.cf").sha256sum, "reloads": postfix_reloads(h),
                       "pid": opendkim_state(h)["pid"]}
     try:
-        seen["run"] = run_converge("-vvv", "--diff", "-e", json.dumps({"opendkim_manage_postfix": False,
-                                                                      "opendkim_domains": domains}))
+        seen["run"] = run_converge("-vvv", "--diff", "-e", json.dumps({"opendkim_manage_postfix": False}),
+                                   play_vars={"opendkim_domains": domains})
         for name, h in hosts.items():
             seen[name].update(
                 main_after=h.file("/etc/postfix/main.cf").sha256sum, reloads_after=postfix_reloads(h),
