@@ -152,6 +152,8 @@ def advance(state_in, now, sched, ttl, served, emergency=None, adopt=None):
     if (state_in or {}).get('adopted'):
         state['adopted'] = dict(state_in['adopted'])
     compromised = parse_time(emergency, 'emergency') if emergency else None
+    if compromised and compromised > now:
+        compromised = None      # not yet (a planned run with opendkim_rotation_now before it)
     steps = []
     wait = _wait(sched, ttl)
     if adopt and not state['generations'] and not state['used']:

@@ -77,7 +77,8 @@ class RotationBackend(object):
         except (rot.RotationError, _dns_format.RecordError) as exc:
             raise RotationBackendError(str(exc))
         state_dir = p['state_dir']
-        if not os.path.isdir(state_dir):
+        # In check mode a directory that a real run would create first (a fresh host) means no state yet.
+        if not os.path.isdir(state_dir) and not (self.check_mode and not os.path.lexists(state_dir)):
             raise RotationBackendError('state_dir %s does not exist' % state_dir)
         return domain, prefixes, sched, now, emergency, os.path.join(state_dir, '%s.rotation.json' % domain)
 
@@ -143,6 +144,13 @@ class RotationBackend(object):
                'waiting': [dict(name=g['name'], selectors=rot.selectors(g, prefixes))
                            for g in (before or {}).get('generations', []) if g['phase'] == 'published']}
         out.update(rot.keys_and_records(state, prefixes))
+        summary = out['summary']
+        out['warnings'] = []
+        if summary['overdue']:
+            out['warnings'].append(
+                '%s: the signing key(s) %s are %d days old, past the rotation period of %d months; next: %s'
+                % (domain, ', '.join(sorted(summary['active'].values())), summary['age_days'], sched['period_months'],
+                   summary['step']))
         if self.diff and changed:
             out['diff'] = {'before_header': path, 'after_header': path,
                            'before': json.dumps(before, indent=2, sort_keys=True) + '\n' if before else '',

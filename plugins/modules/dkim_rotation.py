@@ -161,7 +161,8 @@ pending:
 waiting:
   description:
     - The generations that were published before this run and still wait to sign, with their C(name) and
-      C(selectors): the ones whose records a caller checks (RV(pending) also has a generation pre-published now).
+      C(selectors). These are the ones whose records a caller checks (RV(pending) also has a generation
+      pre-published in this run).
   returned: always
   type: list
   elements: dict

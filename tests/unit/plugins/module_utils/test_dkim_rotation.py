@@ -160,3 +160,13 @@ def test_bad_moments_are_refused_by_name(value):
 def test_moments_with_offsets_are_read_as_utc():
     assert rot.format_time(rot.parse_time('2026-11-29T12:00+02:00')) == '2026-11-29T10:00:00Z'
     assert rot.format_time(rot.add_months(rot.parse_time('2026-08-31'), 6)) == '2027-02-28T00:00:00Z'
+
+
+def test_an_emergency_moment_after_now_changes_nothing_yet():
+    state, steps = step({}, '2026-01-01')
+    state, steps = step(state, '2026-01-01', served=['202601'], emergency='2026-03-01')
+    assert steps == ['202601 served', 'activate 202601']
+    again, steps = step(state, '2026-02-28', served=['202601'], emergency='2026-03-01')
+    assert steps == [] and again == state
+    state, steps = step(state, '2026-03-01', served=['202601'], emergency='2026-03-01')
+    assert steps == ['pre-publish 202603']
