@@ -148,7 +148,7 @@ class RotationBackend(object):
         out['warnings'] = []
         if summary['overdue']:
             out['warnings'].append(
-                '%s: the signing key(s) %s are %d days old, past the rotation period of %d months; next: %s'
+                '%s: the signing key(s) %s are %s days old, past the rotation period of %d months; next: %s'
                 % (domain, ', '.join(sorted(summary['active'].values())), summary['age_days'], sched['period_months'],
                    summary['step']))
         if self.diff and changed:

@@ -70,11 +70,10 @@ def _request(domain, setting, keys, now, default_nameservers):
     templates = {}
     for key in keys:
         if key['key_type'] in templates:
+            first = templates[key['key_type']]['selector']
             raise RoleInputError(
                 '%s rotates two %s keys (selectors %s and %s): with rotation a domain has one item per key type, and '
-                'its selector is the prefix of the rotated selectors' % (domain, key['key_type'],
-                                                                          templates[key['key_type']]['selector'],
-                                                                          key['selector']))
+                'its selector is the prefix of the rotated selectors' % (domain, key['key_type'], first, key['selector']))
         try:
             # The longest selector the prefix gets: <prefix>-YYYYMM and a letter.
             _dns_format.validate_selector('%s-202612z' % key['selector'], domain)

@@ -106,7 +106,7 @@ options:
       - The key rotation of the domains, as the role's C(opendkim_rotation_report) gives it (or
         RV(mailauth.dkim.dkim_rotation#module:summary) with a C(domain)), each with C(domain), C(active), C(age_days),
         C(overdue), C(step) and C(at). Each domain's entry of RV(readiness) gets it as C(rotation), and a key older
-        than its period causes a warning (it does not make the domain unready: the key still verifies).
+        than its period causes a warning; it does not make the domain unready, since the key still verifies.
     type: list
     elements: dict
     default: []

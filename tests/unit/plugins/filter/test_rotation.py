@@ -54,8 +54,8 @@ def present(out, domain='example.com'):
 def test_off_by_default_and_the_keys_stay_as_they_are():
     assert requests([{'domain': 'example.com'}]) == []
     plain = keys([{'domain': 'example.com'}])
-    assert F['rotated_keys'](plain, [], {'results': []}) == {'keys': plain, 'revoked': [], 'removed': [],
-                                                            'report': [], 'lines': []}
+    expected = {'keys': plain, 'revoked': [], 'removed': [], 'report': [], 'lines': []}
+    assert F['rotated_keys'](plain, [], {'results': []}) == expected
 
 
 def test_requests_carry_prefixes_schedule_name_servers_and_the_keys_to_adopt():
