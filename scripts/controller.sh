@@ -244,7 +244,8 @@ INVENTORY
     grep -Eq '^mail1 .*changed=0 .*failed=0' run.log"
   step "existing playbook, --tags opendkim (import_role + serial: 1, include_role + strategy: free)" "$run
     run existing.yml --tags opendkim
-    grep -Eq '^mail2 .*changed=[1-9].*failed=0' run.log && grep -Eq '^mail1 .*failed=0' run.log
+    grep -Eq '^mail2 .*changed=[1-9].*failed=0' run.log
+    grep -Eq '^mail1 .*failed=0' run.log
     if grep -v '^mailauth.dkim.opendkim : ' changed.txt; then echo 'a task outside the DKIM role ran' >&2; exit 1; fi
     for ip in $ip1 $ip2; do ssh deploy@\$ip '! test -e /etc/motd || ! grep -q Managed /etc/motd'; done
     sed -n '/PLAY \[The same role/,\$p' run.log > free.log
@@ -272,15 +273,43 @@ SNIPPET
     for ip in $ip1 $ip2; do
       ssh deploy@\$ip sudo sha256sum /etc/dkimkeys/example.test.mail2026.private /etc/dkimkeys/example.test.ed2026.private
     done | awk '{print \$1}' | sort | uniq -c | tee sums.txt
-    test \$(wc -l < sums.txt) = 2 && ! grep -vq '^ *2 ' sums.txt
+    test \$(wc -l < sums.txt) = 2
+    if grep -vq '^ *2 ' sums.txt; then echo 'the servers hold different keys' >&2; exit 1; fi
     run mailauth.dkim.site -e opendkim_fleet_keys=shared
-    grep -Eq '^mail1 .*changed=0 .*failed=0' run.log && grep -Eq '^mail2 .*changed=0 .*failed=0' run.log
+    grep -Eq '^mail1 .*changed=0 .*failed=0' run.log
+    grep -Eq '^mail2 .*changed=0 .*failed=0' run.log
     for ip in $ip1 $ip2; do ssh deploy@\$ip bash -s <<'SNIPPET'
 : > /var/mail/deploy
 $signed_check
 grep -Eq 's=mail2026;' /var/mail/deploy
 SNIPPET
     done"
+  # Key rotation on the shared keys (docs/role.md "Key rotation"): each server adopts mail2026/ed2026 (they keep
+  # signing) and pre-publishes the generation of the month given as opendkim_rotation_now; mail1 makes its keys and
+  # mail2 copies them, so both hold the same new keys and state; nothing signs with them (no DNS serves them here);
+  # the rerun at the same moment changes nothing.
+  local rotate='run mailauth.dkim.site -e opendkim_fleet_keys=shared -e opendkim_rotation=true -e opendkim_rotation_now=2027-01-15T00:00:00Z'
+  step "opendkim_rotation with shared keys: one new generation on both servers, the old keys keep signing" "$run
+    $rotate
+    grep -Eq '^mail1 .*changed=[1-9].*failed=0' run.log
+    grep -Eq '^mail2 .*changed=[1-9].*failed=0' run.log
+    grep -q 'example.test: signs with ed2026, mail2026; next: activate 202701 (once its records are served); this run: adopt ed2026, mail2026, pre-publish 202701' run.log
+    for ip in $ip1 $ip2; do
+      ssh deploy@\$ip sudo sha256sum /etc/dkimkeys/example.test.mail2026-202701.private /etc/dkimkeys/example.test.ed2026-202701.private
+    done | awk '{print \$1}' | sort | uniq -c | tee sums.txt
+    test \$(wc -l < sums.txt) = 2
+    if grep -vq '^ *2 ' sums.txt; then echo 'the servers hold different keys' >&2; exit 1; fi
+    for ip in $ip1 $ip2; do
+      ssh deploy@\$ip sudo cat /etc/dkimkeys/example.test.rotation.json | python3 -c 'import json, sys; print(\" \".join(g[\"name\"] + \":\" + g[\"phase\"] for g in json.load(sys.stdin)[\"generations\"]))'
+    done | sort | uniq -c | tee phases.txt
+    grep -Eq '^ *2 adopted:active 202701:published$' phases.txt
+    ssh deploy@$ip1 sudo cat /etc/opendkim/SigningTable | grep -q '^\\*@example.test mail2026._domainkey.example.test$'
+    if ssh deploy@$ip1 sudo grep -q 202701 /etc/opendkim/SigningTable /etc/opendkim/KeyTable; then
+      echo 'a table names the new generation before its records are served' >&2; exit 1
+    fi
+    $rotate
+    grep -Eq '^mail1 .*changed=0 .*failed=0' run.log
+    grep -Eq '^mail2 .*changed=0 .*failed=0' run.log"
   pull
 }
 

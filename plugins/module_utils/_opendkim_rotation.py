@@ -50,7 +50,7 @@ def rotation_setting(value, what):
     return dict(value)
 
 
-def _request(domain, setting, keys, now, default_nameservers):
+def _request(domain, setting, keys, now, default_nameservers, default_port=53):
     what = 'opendkim_rotation of %s' % domain
     try:
         sched = rot.schedule(setting, what)
@@ -61,6 +61,8 @@ def _request(domain, setting, keys, now, default_nameservers):
     except rot.RotationError as exc:
         raise RoleInputError(str(exc))
     nameservers = setting.get('nameservers') or default_nameservers
+    # The port of opendkim_dns_update's server when the rotation asks that server, else DNS's own.
+    port = 53 if setting.get('nameservers') else default_port
     if not isinstance(nameservers, list) or not all(isinstance(n, str) and n.strip() for n in nameservers):
         raise RoleInputError('%s: nameservers must be a list of addresses or host names, got %r' % (what, nameservers))
     try:
@@ -88,17 +90,18 @@ def _request(domain, setting, keys, now, default_nameservers):
         'emergency': setting.get('emergency') or None,
         'archive': archive,
         'nameservers': [n.strip() for n in nameservers],
+        'port': port,
         'adopt': [{'key_type': key_type, 'selector': key['selector'], 'path': key['path']}
                   for key_type, key in sorted(templates.items())],
         'templates': templates,
     }
 
 
-def rotation_requests(keys, default, now=None, dns_server=None):
+def rotation_requests(keys, default, now=None, dns_server=None, dns_port=53):
     """One request per rotating domain, in the order of the keys; [] when nothing rotates.
 
     ``default`` is opendkim_rotation; an item's own ``rotation`` overrides it (a dict over the role's dict). All
-    items of a domain must agree. ``dns_server`` (opendkim_dns_update.server) is the default name server.
+    items of a domain must agree. ``dns_server`` and ``dns_port`` (opendkim_dns_update's) are the default name server.
     """
     base = rotation_setting(default, 'opendkim_rotation')
     domains = []
@@ -124,7 +127,8 @@ def rotation_requests(keys, default, now=None, dns_server=None):
                    json.dumps(setting, sort_keys=True)))
         entry['keys'].append(key)
     default_nameservers = [dns_server] if dns_server else []
-    return [_request(domain, by_domain[domain]['setting'], by_domain[domain]['keys'], now, default_nameservers)
+    return [_request(domain, by_domain[domain]['setting'], by_domain[domain]['keys'], now, default_nameservers,
+                     int(dns_port or 53))
             for domain in domains if by_domain[domain]['setting'] is not None]
 
 

@@ -169,8 +169,8 @@ def _registered(value):
 
 @_reported
 def rotation_requests(keys, default, now=None, dns_update=None):
-    server = dns_update.get('server') if isinstance(dns_update, dict) else None
-    return rotation.rotation_requests(keys, default, now, server)
+    update = dns_update if isinstance(dns_update, dict) else {}
+    return rotation.rotation_requests(keys, default, now, update.get('server'), update.get('port') or 53)
 
 
 @_reported

@@ -66,6 +66,12 @@ def test_requests_carry_prefixes_schedule_name_servers_and_the_keys_to_adopt():
     # The item's `rotation: true` is the role's dict, not a reset to the defaults.
     assert req['schedule'] == {'period_months': 3, 'retire_days': 7, 'delete_days': 30, 'min_publish_hours': 48}
     assert req['nameservers'] == ['192.0.2.53'] and req['archive'] is False and req['emergency'] is None
+    assert req['port'] == 53
+    # opendkim_dns_update's port goes with its server; name servers given for the rotation are asked on 53.
+    [req] = requests(DOMAINS[:2], dns_update={'server': '192.0.2.53', 'port': 5353})
+    assert (req['nameservers'], req['port']) == (['192.0.2.53'], 5353)
+    [req] = requests(DOMAINS[:2], default={'nameservers': ['ns1.example']}, dns_update={'server': '192.0.2.53', 'port': 5353})
+    assert (req['nameservers'], req['port']) == (['ns1.example'], 53)
     assert req['adopt'] == [{'key_type': 'ed25519', 'selector': 'ed', 'path': '/etc/dkimkeys/example.com.ed.private'},
                             {'key_type': 'rsa', 'selector': 'mail', 'path': '/etc/dkimkeys/example.com.mail.private'}]
 
