@@ -210,6 +210,8 @@ def main():
         result = backend.run()
     except MailauthError as exc:
         module.fail_json(msg=str(exc), **exc.result)
+    for warning in result.pop('warnings', []):
+        module.warn(warning)
     module.exit_json(**result)
 
 

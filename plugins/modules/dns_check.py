@@ -276,7 +276,11 @@ def main():
             rotation=params['rotation'],
         )
     except DNSClientError as exc:
+        for warning in exc.result.pop('warnings', []):
+            module.warn(warning)
         module.fail_json(msg=str(exc), **exc.result)
+    for warning in result.pop('warnings', []):
+        module.warn(warning)
     module.exit_json(changed=False, **result)
 
 

@@ -104,3 +104,18 @@ def test_a_bad_moment_and_a_bad_prefix_are_named(tmp_path, run_playbook):
     res = run_playbook(bad).result('Rotate')
     assert res.get('failed') is True and "prefixes: selector 'mail_x-YYYYMM' has an invalid label" in res['msg'], res
     assert os.listdir(str(tmp_path)) == ['play.yml']
+
+
+def test_a_key_older_than_its_period_warns_once_without_deprecation(tmp_path, run_playbook):
+    rotate(run_playbook, tmp_path, '2026-01-01T00:00:00Z')
+    rotate(run_playbook, tmp_path, '2026-01-01T00:10:00Z', served=['202601'])
+    # A rotation that did not run for eight months (no run, or its new key never served).
+    run = run_playbook(task(tmp_path, '2026-09-01T00:00:00Z'), callback='default')
+    assert run.rc == 0, run.stdout[-3000:]
+    text = ' '.join((run.stdout + run.stderr).split())
+    assert ('[WARNING]: example.com: the signing key(s) ed-202601, mail-202601 are 243 days old, past the rotation '
+            'period of 6 months; next: activate 202609 (once its records are served)') in text, text[-3000:]
+    assert 'DEPRECATION' not in text
+    # Within its period: no warning at all.
+    young = run_playbook(task(tmp_path, '2026-09-02T00:00:00Z').replace('2026-09-02', '2026-03-01'), callback='default')
+    assert young.rc == 0 and '[WARNING]' not in young.stdout + young.stderr, young.stdout[-3000:]
