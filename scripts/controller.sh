@@ -293,7 +293,7 @@ SNIPPET
     $rotate
     grep -Eq '^mail1 .*changed=[1-9].*failed=0' run.log
     grep -Eq '^mail2 .*changed=[1-9].*failed=0' run.log
-    grep -q 'example.test: signs with ed2026, mail2026, 0 days old; next: activate 202701 (once its records are served); this run: adopt ed2026, mail2026, pre-publish 202701' run.log
+    grep -q 'example.test: signs with ed2026, mail2026; next: activate 202701 (once its records are served); this run: adopt ed2026, mail2026, pre-publish 202701' run.log
     for ip in $ip1 $ip2; do
       ssh deploy@\$ip sudo sha256sum /etc/dkimkeys/example.test.mail2026-202701.private /etc/dkimkeys/example.test.ed2026-202701.private
     done | awk '{print \$1}' | sort | uniq -c | tee sums.txt

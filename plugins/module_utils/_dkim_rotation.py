@@ -244,7 +244,7 @@ def summary(state, now, sched, prefixes, ttl):
     now = parse_time(now)
     active = _find(state, 'active')
     out = {'active': selectors(active[0], prefixes) if active else {}, 'age_days': None, 'overdue': False}
-    if active:
+    if active and active[0]['name'] != ADOPTED:     # adopted keys: age unknown (made before the rotation)
         activated = parse_time(active[0]['activated'])
         out['age_days'] = (now - parse_time(active[0]['created'])).days
         out['overdue'] = now > add_months(activated, sched['period_months']) + datetime.timedelta(days=7)

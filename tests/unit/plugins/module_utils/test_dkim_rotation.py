@@ -125,6 +125,10 @@ def test_keys_from_before_the_rotation_keep_signing_until_the_first_generation_i
     state, steps = rot.advance({}, '2026-01-01', SCHED, TTL, {}, adopt=adopt)
     assert steps == ['adopt ed, mail', 'pre-publish 202601']
     assert rot.keys_and_records(state, PREFIXES)['signing'] == ['ed', 'mail']
+    # Their age is unknown (made before the rotation), so it is not given.
+    assert rot.summary(state, '2026-01-01', SCHED, PREFIXES, TTL) == {
+        'active': {'ed25519': 'ed', 'rsa': 'mail'}, 'age_days': None, 'overdue': False,
+        'step': 'activate 202601 (once its records are served)', 'at': None}
     # A state that exists is never adopted into again.
     again, steps = rot.advance(state, '2026-01-01', SCHED, TTL, {}, adopt=adopt)
     assert steps == [] and again == state
