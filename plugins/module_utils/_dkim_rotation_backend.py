@@ -154,5 +154,5 @@ class RotationBackend(object):
         if self.diff and changed:
             out['diff'] = {'before_header': path, 'after_header': path,
                            'before': json.dumps(before, indent=2, sort_keys=True) + '\n' if before else '',
-                           'after': json.dumps(state, indent=2, sort_keys=True) + '\n'}
+                           'after': json.dumps(dict(state, domain=domain), indent=2, sort_keys=True) + '\n'}
         return out

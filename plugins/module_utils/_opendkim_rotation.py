@@ -188,7 +188,8 @@ def rotated_keys(keys, requests, results, ttl=_dns_format.DEFAULT_TTL):
     selector whose private key must exist (``signing`` true only for the active generation), in generation order;
     ``revoked`` the keys whose records become ``v=DKIM1; p=`` and whose private keys go; ``removed`` the records
     (as revoked records, which name the version tag) of deleted generations, to remove from DNS; ``report`` per
-    domain: steps, signing selectors, active selectors, age_days, overdue, next step and its date; ``lines`` the
+    domain: steps, signing, present, revoked and gone selectors, active selectors by key type, age_days, overdue,
+    next step and its date; ``lines`` the
     report as one line per domain.
     """
     by_request = dict((request['domain'], request) for request in requests)
@@ -228,6 +229,9 @@ def rotated_keys(keys, requests, results, ttl=_dns_format.DEFAULT_TTL):
         report.append({
             'domain': domain, 'steps': list(result.get('steps') or []),
             'signing': [k['selector'] for k in out if k['domain'] == domain and k['signing']],
+            'present': [k['selector'] for k in out if k['domain'] == domain],
+            'revoked': [k['selector'] for k in revoked if k['domain'] == domain],
+            'gone': [r['selector'] for r in removed if r['domain'] == domain],
             'active': summary.get('active') or {}, 'age_days': summary.get('age_days'),
             'overdue': bool(summary.get('overdue')), 'step': summary.get('step'), 'at': summary.get('at'),
         })

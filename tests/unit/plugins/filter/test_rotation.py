@@ -151,7 +151,10 @@ def test_a_domain_through_every_phase_keys_signing_records():
         ('ed-202601._domainkey.example.com.', 'v=DKIM1; k=ed25519; p='),
         ('mail-202601._domainkey.example.com.', 'v=DKIM1; k=rsa; p=')]
     # Deleted: the revoked records are to be removed.
+    assert out['report'][0]['revoked'] == ['ed-202601', 'mail-202601']
+    assert out['report'][0]['present'] == ['ed-202607', 'mail-202607']
     state, out = run(state, '2026-08-10T02:00Z')
+    assert out['report'][0]['gone'] == ['ed-202601', 'mail-202601'] and out['report'][0]['revoked'] == []
     assert out['revoked'] == [] and [r['fqdn'] for r in out['removed']] == [
         'ed-202601._domainkey.example.com.', 'mail-202601._domainkey.example.com.']
 
