@@ -38,7 +38,9 @@ publication: "{{ ansible_play_hosts | mailauth.dkim.dns_publication(hostvars, 36
 
 RETURN = r'''
 _value:
-  description: C(records) (the list for M(mailauth.dkim.dns_publish)) and C(sending_ips_by_domain).
+  description: C(records) (the list for M(mailauth.dkim.dns_publish)), C(sending_ips_by_domain) and C(removals) (the
+    records of rotated-out key selectors to remove, from each host's C(opendkim_dns_removals), none at a name that a
+    host still publishes).
   type: dict
 '''
 

@@ -14,7 +14,7 @@ short_description: One dns_records domain item per signing domain
 description:
   - 'Groups keys per domain, in order, shaped like the O(mailauth.dkim.dns_records#module:domains) option: the domain,
     its C(spf) and C(dmarc) when an item gives them and, with O(key_results), the records of its keys as C(dkim).'
-positional: _input, key_results
+positional: _input, key_results, revoked
 options:
   _input:
     description: Keys from P(mailauth.dkim.signing_keys#filter).
@@ -25,6 +25,13 @@ options:
     description: The C(key_results) returned by M(mailauth.dkim.dkim_key); C(dkim) is left out when not given.
     type: list
     elements: dict
+  revoked:
+    description:
+      - Keys revoked by a key rotation (P(mailauth.dkim.rotated_keys#filter)); each adds a revoked DKIM record
+        (C(v=DKIM1; p=)) to C(dkim), after the records of O(key_results).
+    type: list
+    elements: dict
+    version_added: 0.4.0
 '''
 
 EXAMPLES = r'''

@@ -101,8 +101,14 @@ def schedule(value, what='opendkim_rotation'):
     return out
 
 
+ADOPTED = 'adopted'
+
+
 def selectors(generation, prefixes):
-    """The selectors of a generation, one per key type: {key_type: '<prefix>-<name>'}."""
+    """The selectors of a generation, one per key type: {key_type: '<prefix>-<name>'} (as adopted, for keys that
+    signed before the domain rotated)."""
+    if generation.get('selectors'):
+        return dict(sorted(generation['selectors'].items()))
     return dict((key_type, '%s-%s' % (prefix, generation['name'])) for key_type, prefix in sorted(prefixes.items()))
 
 
@@ -119,20 +125,44 @@ def _find(state, phase):
     return [g for g in state['generations'] if g['phase'] == phase]
 
 
-def advance(state, now, sched, ttl, served, emergency=None):
+def _wait(sched, ttl):
+    """How long a new generation's records must be served before it signs: max(min_publish_hours, 2 x TTL)."""
+    return datetime.timedelta(hours=max(sched['min_publish_hours'], 2 * int(ttl) / 3600.0))
+
+
+def advance(state_in, now, sched, ttl, served, emergency=None, adopt=None):
     """Move a domain's rotation forward to ``now``. Returns (new state, list of steps taken).
 
     ``state`` is ``{'generations': [...], 'used': [...]}`` (empty dict for a domain that never rotated); ``served``
-    maps generation names to True when all of their records are served, matching the keys. ``emergency``, a moment:
-    every key made before it is treated as compromised - a new generation is made, activated as soon as it is
-    served, and the old one revoked at once.
+    maps generation names to True when all of their records are served, matching the keys. A published generation
+    remembers when a run first saw it served (``served``); it signs once it has been served for max(48 h, 2 x TTL)
+    by then (at once when nothing signs yet), and a generation that is no longer served starts over.
+
+    ``emergency``, a moment: every key made before it is treated as compromised - a new generation is made,
+    activated as soon as it is served, and the old one revoked at once.
+
+    ``adopt`` ({key_type: selector}): the keys that signed before the domain rotated. For a domain without state
+    they become the active generation (``adopted``, their own selectors) and a first generation is pre-published
+    at once, so the domain keeps signing while its first rotated key waits to be served; then they retire, are
+    revoked and deleted like any other generation.
     """
     now = parse_time(now)
-    state = {'generations': [dict(g) for g in (state or {}).get('generations', [])],
-             'used': list((state or {}).get('used', []))}
+    state = {'generations': [dict(g) for g in (state_in or {}).get('generations', [])],
+             'used': list((state_in or {}).get('used', []))}
+    if (state_in or {}).get('adopted'):
+        state['adopted'] = dict(state_in['adopted'])
     compromised = parse_time(emergency, 'emergency') if emergency else None
+    if compromised and compromised > now:
+        compromised = None      # not yet (a planned run with opendkim_rotation_now before it)
     steps = []
-    wait = datetime.timedelta(hours=max(sched['min_publish_hours'], 2 * int(ttl) / 3600.0))
+    wait = _wait(sched, ttl)
+    if adopt and not state['generations'] and not state['used']:
+        stamp = format_time(now)
+        state['generations'].append({'name': ADOPTED, 'phase': 'active', 'created': stamp, 'published': stamp,
+                                     'activated': stamp, 'selectors': dict(adopt)})
+        state['used'].append(ADOPTED)
+        state['adopted'] = dict(adopt)
+        steps.append('adopt %s' % ', '.join(sorted(adopt.values())))
 
     for gen in _find(state, 'revoked'):
         if now >= parse_time(gen['revoked']) + datetime.timedelta(days=sched['delete_days']):
@@ -147,9 +177,14 @@ def advance(state, now, sched, ttl, served, emergency=None):
     pending = _find(state, 'published')
     for gen in pending:
         if not served.get(gen['name']):
+            if gen.pop('served', None):
+                steps.append('%s no longer served' % gen['name'])
             continue
+        if not gen.get('served'):
+            gen['served'] = format_time(now)
+            steps.append('%s served' % gen['name'])
         urgent = not active or (compromised and parse_time(active[0]['created']) < compromised)
-        if not urgent and now < parse_time(gen['published']) + wait:
+        if not urgent and now < parse_time(gen['served']) + wait:
             continue
         gen.update(phase='active', activated=format_time(now))
         steps.append('activate %s' % gen['name'])
@@ -166,7 +201,8 @@ def advance(state, now, sched, ttl, served, emergency=None):
     due = False
     if active and not pending:
         current = active[0]
-        due = now >= add_months(parse_time(current['activated']), sched['period_months'])
+        # Adopted keys are of unknown age: their successor is pre-published at once.
+        due = current['name'] == ADOPTED or now >= add_months(parse_time(current['activated']), sched['period_months'])
         due = due or bool(compromised and parse_time(current['created']) < compromised)
     if not state['generations'] or due:
         name = new_name(now, state['used'])
@@ -179,12 +215,15 @@ def advance(state, now, sched, ttl, served, emergency=None):
 
 def next_step(state, sched, ttl):
     """What the next step is and from when: ``{'step', 'at'}`` (``at`` None: when the record is served)."""
-    wait = datetime.timedelta(hours=max(sched['min_publish_hours'], 2 * int(ttl) / 3600.0))
+    wait = _wait(sched, ttl)
     candidates = []
     active = _find(state, 'active')
     for gen in _find(state, 'published'):
-        at = parse_time(gen['published']) + wait if active else None
-        candidates.append(('activate %s (once its records are served)' % gen['name'], at))
+        if gen.get('served'):
+            at = parse_time(gen['served']) + wait if active else parse_time(gen['served'])
+            candidates.append(('activate %s' % gen['name'], at))
+        else:
+            candidates.append(('activate %s (once its records are served)' % gen['name'], None))
     for gen in _find(state, 'retiring'):
         candidates.append(('revoke %s' % gen['name'], parse_time(gen['retire_at'])))
     for gen in _find(state, 'revoked'):
@@ -233,5 +272,6 @@ def keys_and_records(state, prefixes):
             out['signing'].extend(names)
     for name in state['used']:
         if name not in present:
-            out['gone'].extend(selectors({'name': name}, prefixes).values())
+            adopted = state.get('adopted') if name == ADOPTED else None
+            out['gone'].extend(selectors({'name': name, 'selectors': adopted}, prefixes).values())
     return out

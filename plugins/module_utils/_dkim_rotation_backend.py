@@ -77,7 +77,8 @@ class RotationBackend(object):
         except (rot.RotationError, _dns_format.RecordError) as exc:
             raise RotationBackendError(str(exc))
         state_dir = p['state_dir']
-        if not os.path.isdir(state_dir):
+        # In check mode a directory that a real run would create first (a fresh host) means no state yet.
+        if not os.path.isdir(state_dir) and not (self.check_mode and not os.path.lexists(state_dir)):
             raise RotationBackendError('state_dir %s does not exist' % state_dir)
         return domain, prefixes, sched, now, emergency, os.path.join(state_dir, '%s.rotation.json' % domain)
 
@@ -96,6 +97,21 @@ class RotationBackend(object):
         except (IOError, OSError) as exc:
             raise RotationBackendError('cannot read %s: %s' % (path, exc.strerror or exc))
 
+    def adoptable(self, domain):
+        """{key_type: selector} of the keys given in ``adopt`` that exist (regular files, not links)."""
+        out = {}
+        for item in self.params.get('adopt') or []:
+            if item.get('key_type') not in KEY_TYPES or not item.get('selector') or not item.get('path'):
+                raise RotationBackendError('adopt: each item needs key_type (rsa or ed25519), selector and path, got %s'
+                                           % json.dumps(item, sort_keys=True))
+            try:
+                selector = _dns_format.validate_selector(item['selector'], domain)
+            except _dns_format.RecordError as exc:
+                raise RotationBackendError('adopt: %s' % exc)
+            if os.path.isfile(item['path']) and not os.path.islink(item['path']):
+                out[item['key_type']] = selector
+        return out
+
     def run(self):
         domain, prefixes, sched, now, emergency, path = self.validate()
         before = self.read(path)
@@ -105,7 +121,7 @@ class RotationBackend(object):
                 'new domain item or remove the state file after retiring the keys'
                 % (path, json.dumps(before['prefixes'], sort_keys=True), json.dumps(prefixes, sort_keys=True)))
         state, steps = rot.advance(before, now, sched, self.params['ttl'], dict((n, True) for n in self.params['served'] or []),
-                                   emergency)
+                                   emergency, self.adoptable(domain))
         state['prefixes'] = prefixes
         changed = bool(steps) or (not before and bool(state['generations']))
         if changed and not self.check_mode:
@@ -123,8 +139,18 @@ class RotationBackend(object):
         out = {'changed': changed, 'steps': steps, 'state_file': path, 'state': state, 'domain': domain,
                'summary': rot.summary(state, now, sched, prefixes, self.params['ttl']),
                'pending': [dict(name=g['name'], selectors=rot.selectors(g, prefixes))
-                           for g in state['generations'] if g['phase'] == 'published']}
+                           for g in state['generations'] if g['phase'] == 'published'],
+               # Published before this run: the generations whose records a caller checks before the next run.
+               'waiting': [dict(name=g['name'], selectors=rot.selectors(g, prefixes))
+                           for g in (before or {}).get('generations', []) if g['phase'] == 'published']}
         out.update(rot.keys_and_records(state, prefixes))
+        summary = out['summary']
+        out['warnings'] = []
+        if summary['overdue']:
+            out['warnings'].append(
+                '%s: the signing key(s) %s are %d days old, past the rotation period of %d months; next: %s'
+                % (domain, ', '.join(sorted(summary['active'].values())), summary['age_days'], sched['period_months'],
+                   summary['step']))
         if self.diff and changed:
             out['diff'] = {'before_header': path, 'after_header': path,
                            'before': json.dumps(before, indent=2, sort_keys=True) + '\n' if before else '',

@@ -271,7 +271,10 @@ def dkim_checks(domain, pairs):
             checks.append(_check('dkim', subject, False, result['message']))
             continue
         key_type, bits, problem = dkim_key_info(record.value)
-        if problem:
+        if bits is None and problem == 'the key is revoked (empty p=)':
+            # Asked for: a rotated-out key whose record says so until it is removed.
+            checks.append(_check('dkim', subject, True, '%s: revoked (empty p=), as asked' % subject))
+        elif problem:
             checks.append(_check('dkim', subject, False, '%s: %s' % (subject, problem)))
         elif key_type == 'ed25519':
             checks.append(_check('dkim', subject, True, '%s: Ed25519 key published' % subject))
@@ -411,9 +414,34 @@ def _check_options(records, port, query_timeout, timeout, interval, domains):
         raise DNSClientError('give records to check, or domains to report readiness for')
 
 
+_ROTATION_FIELDS = ('active', 'age_days', 'overdue', 'step', 'at')
+
+
+def add_rotation(report, rotation):
+    """Put each domain's key rotation (the role's opendkim_rotation_report items, or dkim_rotation's summary with a
+    ``domain``) into its readiness entry as ``rotation``; return the warnings for keys older than their period.
+
+    The rotation informs, it does not make a domain unready: an overdue key still verifies.
+    """
+    warnings = []
+    for item in rotation or []:
+        if not isinstance(item, dict) or not item.get('domain'):
+            raise DNSClientError('rotation: each item needs a domain, got %r' % (item,))
+        domain = str(item['domain']).rstrip('.').lower()
+        entry = report.get(domain)
+        if entry is None:
+            continue
+        entry['rotation'] = dict((name, item.get(name)) for name in _ROTATION_FIELDS)
+        if item.get('overdue'):
+            warnings.append('%s: the signing key(s) %s are %s days old, past their rotation period; next: %s'
+                            % (domain, ', '.join(sorted((item.get('active') or {}).values())) or '-',
+                               item.get('age_days'), item.get('step')))
+    return warnings
+
+
 def check(records, nameservers=None, port=53, query_timeout=5.0, wait=False, timeout=60.0, interval=5.0,
           sending_ips=None, domains=None, readiness=True, sending_ips_by_domain=None, sleep=time.sleep,
-          clock=time.monotonic, fail_on='never'):
+          clock=time.monotonic, fail_on='never', rotation=None):
     """Check the records, waiting (bounded by ``timeout``) when asked; then the readiness report.
 
     Returns a dict: records, all_published, readiness, ready, attempts, waited. Raises DNSClientError for bad
@@ -447,6 +475,7 @@ def check(records, nameservers=None, port=53, query_timeout=5.0, wait=False, tim
     report = {}
     if readiness:
         report = readiness_report(_domains(desired, domains), desired, results, combined, ips, by_domain)
+    warnings = add_rotation(report, rotation)
     ready = all_published and all(item['ready'] for item in report.values())
     result = {
         'records': results,
@@ -456,6 +485,8 @@ def check(records, nameservers=None, port=53, query_timeout=5.0, wait=False, tim
         'attempts': attempts,
         'waited': waited,
     }
+    if warnings:
+        result['warnings'] = warnings
     problems = failures(result, fail_on)
     if problems:
         raise DNSClientError('DNS is not as expected: ' + '; '.join(problems), changed=False, **result)

@@ -293,6 +293,16 @@ def dkim_record(domain, selector, public_key, key_type='rsa', testing=False, ttl
                        selector=selector, key_type=key_type)
 
 
+def revoked_dkim_record(domain, selector, key_type='rsa', ttl=DEFAULT_TTL):
+    """The record of a revoked key: ``v=DKIM1; k=<type>; p=`` (RFC 6376 section 3.6.1, empty p= means revoked)."""
+    if key_type not in _DKIM_KEY_TYPES:
+        raise RecordError('key_type must be one of %s, got %r' % (', '.join(_DKIM_KEY_TYPES), key_type))
+    domain = validate_domain(domain)
+    selector = validate_selector(selector, domain)
+    return make_record(domain, '%s._domainkey' % selector, 'TXT', ttl, 'v=DKIM1; k=%s; p=' % key_type, 'dkim',
+                       selector=selector, key_type=key_type, revoked=True)
+
+
 # --------------------------------------------------------------------------------------------
 # SPF (RFC 7208)
 # --------------------------------------------------------------------------------------------

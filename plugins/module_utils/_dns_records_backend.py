@@ -51,6 +51,7 @@ DKIM_SPEC = dict(
     key_type=dict(type='str', choices=['rsa', 'ed25519'], no_log=False),
     testing=dict(type='bool'),
     record=dict(type='dict'),
+    revoked=dict(type='bool', default=False),
 )
 SPF_SPEC = dict(
     ip4=dict(type='list', elements='str'),
@@ -103,6 +104,11 @@ def dkim_entry(entry, index, domain, ttl, where=None):
     """One DKIM record from a ``dkim`` item. Returns None (skip) for a null record from check mode."""
     where = where or 'dkim[%d]' % index
     entry = dict(entry)
+    if entry.get('revoked'):
+        if entry.get('public_key') or entry.get('record') or not entry.get('selector'):
+            raise _dns_format.RecordError('%s: a revoked key takes a selector (and key_type), no public_key or record'
+                                          % where)
+        return _dns_format.revoked_dkim_record(domain, entry['selector'], entry.get('key_type') or 'rsa', ttl)
     record = entry.get('record')
     if record is not None:
         if entry.get('public_key'):

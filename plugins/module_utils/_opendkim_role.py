@@ -151,8 +151,8 @@ def fleet_selector(selector, mode, label, domain, where):
 def signing_keys(domains, key_dir, spec, fleet='single', host_label=None):
     """The normalised keys of ``opendkim_domains`` (validated items, in order).
 
-    Each key is ``{domain, selector, key_type, key_size, testing, spf, dmarc, path, fqdn, fleet}``: names in lower
-    case without a trailing dot, ``key_size`` None for Ed25519, ``path`` the private key file in ``key_dir``,
+    Each key is ``{domain, selector, key_type, key_size, testing, spf, dmarc, path, fqdn, fleet, rotation, signing}``:
+    names in lower case without a trailing dot, ``key_size`` None for Ed25519, ``path`` the private key file in ``key_dir``,
     ``fleet`` the item's fleet_keys (else ``fleet``); per_host keys get the selector ``<selector>-<host_label>``.
     Returns (keys, deprecation messages).
     """
@@ -207,6 +207,9 @@ def signing_keys(domains, key_dir, spec, fleet='single', host_label=None):
             'domain': domain, 'selector': selector, 'key_type': key_type, 'key_size': size,
             'testing': item['testing'], 'spf': item['spf'], 'dmarc': item['dmarc'], 'fqdn': fqdn,
             'path': posixpath.join(key_dir, '%s.%s.private' % (domain, selector)), 'fleet': mode,
+            # The item's rotation (None: the role's opendkim_rotation); OpenDKIM signs with the key unless a rotation
+            # keeps it for verification only (_opendkim_rotation.rotated_keys).
+            'rotation': item.get('rotation'), 'signing': True,
         })
     return keys, deprecations
 
@@ -223,11 +226,12 @@ def key_options(keys):
     return out
 
 
-def domain_policies(keys, key_results=None):
+def domain_policies(keys, key_results=None, revoked=None):
     """One item per domain, in order, shaped like the ``domains`` option of mailauth.dkim.dns_records.
 
     ``spf``/``dmarc`` appear when an item of the domain gives them. With ``key_results`` (the ``key_results`` of
-    mailauth.dkim.dkim_key), ``dkim`` lists the records of the domain's keys.
+    mailauth.dkim.dkim_key), ``dkim`` lists the records of the domain's keys, then the revoked records of the
+    rotated-out keys in ``revoked`` (_opendkim_rotation.rotated_keys).
     """
     by_domain = {}
     out = []
@@ -249,6 +253,20 @@ def domain_policies(keys, key_results=None):
         policy = by_domain.get(result.get('domain'))
         if policy is not None:
             policy['dkim'].append({'record': result.get('record')})
+    for key in revoked or []:
+        policy = by_domain.get(key['domain'])
+        if policy is not None and key_results is not None:
+            policy['dkim'].append({'selector': key['selector'], 'key_type': key['key_type'], 'revoked': True})
+    return out
+
+
+def signing_instances(instances, keys):
+    """The OpenDKIM instances with their ``signing_keys`` taken from ``keys``: the keys of the instance's algorithm
+    that sign (a rotation keeps some keys for verification only)."""
+    out = []
+    for item in instances:
+        key_type = 'ed25519' if str(item.get('algorithm', '')).startswith('ed25519') else 'rsa'
+        out.append(dict(item, signing_keys=[k for k in keys if k['key_type'] == key_type and k.get('signing', True)]))
     return out
 
 
@@ -590,10 +608,12 @@ def publication(hosts, ttl):
     """What the role publishes for the hosts of the play.
 
     ``hosts`` maps each host to ``{'records': its opendkim_dns_records, 'update': its opendkim_dns_update}``.
-    Returns ``{'records', 'sending_ips_by_domain'}``: every host's records once, the PTR records of
-    ``update.ptr`` (with their own ``ttl``, else ``ttl``), and for each domain the addresses of the hosts that
-    sign for it (``update.sending_ips``, else the addresses of ``update.ptr``).
+    Returns ``{'records', 'sending_ips_by_domain', 'removals'}``: every host's records once, the PTR records of
+    ``update.ptr`` (with their own ``ttl``, else ``ttl``), for each domain the addresses of the hosts that
+    sign for it (``update.sending_ips``, else the addresses of ``update.ptr``), and the records of rotated-out
+    selectors to remove (``removals`` of each host), except at a name that a host still publishes.
     """
+    removals = []
     records = []
     ptrs = []
     ips_by_domain = {}
@@ -601,6 +621,7 @@ def publication(hosts, ttl):
         own = hosts[host].get('records') or []
         update = hosts[host].get('update') or {}
         records.extend(own)
+        removals.extend(hosts[host].get('removals') or [])
         ptr = update.get('ptr') or []
         for item in ptr:
             entry = dict(item, type='PTR')
@@ -611,7 +632,9 @@ def publication(hosts, ttl):
             if record.get('kind') != 'ptr':
                 known = ips_by_domain.setdefault(record['domain'], [])
                 known.extend(ip for ip in ips if ip not in known)
-    return {'records': _unique(records + ptrs), 'sending_ips_by_domain': ips_by_domain}
+    kept = set(record.get('fqdn') for record in records)
+    return {'records': _unique(records + ptrs), 'sending_ips_by_domain': ips_by_domain,
+            'removals': _unique([record for record in removals if record.get('fqdn') not in kept])}
 
 
 def readiness_lines(check):
@@ -620,6 +643,13 @@ def readiness_lines(check):
     for domain, report in check.get('readiness', {}).items():
         lines.append('%s: %s' % (domain, 'READY' if report['ready'] else 'NOT READY'))
         lines.extend('  [%s] %s' % ('ok' if item['ok'] else 'FAIL', item['message']) for item in report['checks'])
+        rotation = report.get('rotation')
+        if rotation:
+            active = ', '.join(sorted((rotation.get('active') or {}).values())) or 'nothing yet'
+            age = '' if rotation.get('age_days') is None else ', %s days old' % rotation['age_days']
+            lines.append('  [%s] rotation: signs with %s%s; next: %s%s' % (
+                'OVERDUE' if rotation.get('overdue') else 'ok', active, age, rotation.get('step'),
+                ' from %s' % rotation['at'] if rotation.get('at') else ''))
     return lines
 
 

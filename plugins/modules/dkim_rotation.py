@@ -97,6 +97,15 @@ options:
         as soon as it is served, and the old one is revoked at once. Leaving it set is harmless; later runs do not
         rotate again because of it.
     type: str
+  adopt:
+    description:
+      - Keys that signed for the domain before it rotated, each with C(key_type), C(selector) and C(path). For a
+        domain without a state file, those whose file exists become the active generation under their own
+        selectors, and the first rotated generation is pre-published at once; the adopted keys keep signing until
+        it is served, then retire, are revoked and deleted like any other generation.
+    type: list
+    elements: dict
+    default: []
 '''
 
 EXAMPLES = r'''
@@ -149,6 +158,14 @@ pending:
   returned: always
   type: list
   elements: dict
+waiting:
+  description:
+    - The generations that were published before this run and still wait to sign, with their C(name) and
+      C(selectors). These are the ones whose records a caller checks (RV(pending) also has a generation
+      pre-published in this run).
+  returned: always
+  type: list
+  elements: dict
 state:
   description: The state written to RV(state_file).
   returned: always
@@ -182,6 +199,7 @@ def main():
             now=dict(type='str'),
             served=dict(type='list', elements='str', default=[]),
             emergency=dict(type='str'),
+            adopt=dict(type='list', elements='dict', default=[]),
         ),
         add_file_common_args=True,
         supports_check_mode=True,

@@ -101,6 +101,16 @@ options:
     type: str
     choices: [never, missing, not_ready]
     default: never
+  rotation:
+    description:
+      - The key rotation of the domains, as the role's C(opendkim_rotation_report) gives it (or
+        RV(mailauth.dkim.dkim_rotation#module:summary) with a C(domain)), each with C(domain), C(active), C(age_days),
+        C(overdue), C(step) and C(at). Each domain's entry of RV(readiness) gets it as C(rotation), and a key older
+        than its period causes a warning (it does not make the domain unready: the key still verifies).
+    type: list
+    elements: dict
+    default: []
+    version_added: 0.4.0
 seealso:
   - module: mailauth.dkim.dns_records
   - module: mailauth.dkim.dns_publish
@@ -185,7 +195,8 @@ all_published:
   sample: true
 readiness:
   description: Per domain, C(ready) and the list of C(checks), each with C(check) (dkim, spf, dmarc, ptr),
-    C(subject), C(ok) and C(message).
+    C(subject), C(ok) and C(message); with O(rotation), C(rotation) (active selectors, age in days, whether the key
+    is overdue, the next step and its date).
   returned: always (empty with O(readiness=false))
   type: dict
   sample:
@@ -241,6 +252,7 @@ def main():
             domains=dict(type='list', elements='str', default=[]),
             readiness=dict(type='bool', default=True),
             fail_on=dict(type='str', default='never', choices=['never', 'missing', 'not_ready']),
+            rotation=dict(type='list', elements='dict', default=[]),
         ),
         supports_check_mode=True,
     )
@@ -261,6 +273,7 @@ def main():
             domains=params['domains'],
             readiness=params['readiness'],
             fail_on=params['fail_on'],
+            rotation=params['rotation'],
         )
     except DNSClientError as exc:
         module.fail_json(msg=str(exc), **exc.result)

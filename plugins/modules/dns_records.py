@@ -67,6 +67,13 @@ options:
       testing:
         description: Add C(t=y). Taken from O(dkim[].record) when that is given; V(false) otherwise.
         type: bool
+      revoked:
+        description:
+          - The record of a revoked key, C(v=DKIM1; k=<key_type>; p=) (RFC 6376 section 3.6.1). Receivers treat
+            signatures with this selector as failed. Takes O(dkim[].selector) and O(dkim[].key_type), no key.
+        type: bool
+        default: false
+        version_added: 0.4.0
       record:
         description:
           - A record dict as returned by M(mailauth.dkim.dkim_key) (its RV(mailauth.dkim.dkim_key#module:record)).

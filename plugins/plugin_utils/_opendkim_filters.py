@@ -25,6 +25,7 @@ from ansible.utils.display import Display
 
 from ansible_collections.mailauth.dkim.plugins.module_utils import _opendkim_fleet as fleet
 from ansible_collections.mailauth.dkim.plugins.module_utils import _opendkim_role as role
+from ansible_collections.mailauth.dkim.plugins.module_utils import _opendkim_rotation as rotation
 
 display = Display()
 
@@ -135,6 +136,7 @@ def spf_conflicts(policies, hostvars, hosts, this_host):
 @_reported
 def dns_publication(hosts, hostvars, ttl):
     data = dict((host, {'records': hostvars[host].get('opendkim_dns_records'),
+                        'removals': hostvars[host].get('opendkim_dns_removals'),
                         'update': hostvars[host].get('opendkim_dns_update')}) for host in hosts)
     return role.publication(data, ttl)
 
@@ -158,6 +160,38 @@ def opendkim_service_actions(instances, trusted_hosts_file, before, after, writt
                                 _changed_items(written, 'dest'), _changed_items(units, 'service'))
 
 
+def _registered(value):
+    """The results of a registered loop (or a list of results); a skipped task gives none."""
+    if isinstance(value, dict):
+        return value.get('results') or []
+    return value or []
+
+
+@_reported
+def rotation_requests(keys, default, now=None, dns_update=None):
+    server = dns_update.get('server') if isinstance(dns_update, dict) else None
+    return rotation.rotation_requests(keys, default, now, server)
+
+
+@_reported
+def rotation_waiting_keys(requests, probe):
+    return rotation.waiting_keys(requests, _registered(probe))
+
+
+@_reported
+def rotation_served(requests, waiting, key_probe, dns_check):
+    key_results = (key_probe or {}).get('key_results') or []
+    # A registered loop of dns_check (one per domain) or a single result.
+    dns_results = [record for result in (_registered(dns_check) if 'results' in (dns_check or {}) else [dns_check or {}])
+                   for record in result.get('records') or []]
+    return rotation.served_generations(requests, waiting, key_results, dns_results)
+
+
+@_reported
+def rotated_keys(keys, requests, advanced, ttl=3600):
+    return rotation.rotated_keys(keys, requests, _registered(advanced), ttl)
+
+
 # Filter name: function. plugins/filter/<name>.py exposes FILTERS['<name>'].
 FILTERS = {
     'signing_keys': signing_keys,
@@ -179,4 +213,9 @@ FILTERS = {
     'milter_bypasses': _reported(role.milter_bypasses),
     'bypass_fixes': _reported(role.bypass_fixes),
     'opendkim_service_actions': opendkim_service_actions,
+    'signing_instances': _reported(role.signing_instances),
+    'rotation_requests': rotation_requests,
+    'rotation_waiting_keys': rotation_waiting_keys,
+    'rotation_served': rotation_served,
+    'rotated_keys': rotated_keys,
 }

@@ -42,23 +42,41 @@ def test_one_domain_through_every_phase(tmp_path, run_playbook):
     assert json.loads(state_file.read_text())['generations'][0]['phase'] == 'published'
     assert oct(os.stat(str(state_file)).st_mode & 0o777) == '0o644'
     res = rotate(run_playbook, tmp_path, '2026-01-01T00:10:00Z', served=['202601'])
-    assert (res['steps'], res['signing']) == (['activate 202601'], ['ed-202601', 'mail-202601'])
+    assert (res['steps'], res['signing']) == (['202601 served', 'activate 202601'], ['ed-202601', 'mail-202601'])
+    assert res['waiting'] == [{'name': '202601', 'selectors': {'ed25519': 'ed-202601', 'rsa': 'mail-202601'}}]
     same = rotate(run_playbook, tmp_path, '2026-03-01T00:00:00Z')   # too early: nothing changes
     assert same['changed'] is False and same['steps'] == []
     assert same['summary'] == {'active': {'ed25519': 'ed-202601', 'rsa': 'mail-202601'}, 'age_days': 59,
                                'overdue': False, 'step': 'pre-publish a new key', 'at': '2026-07-01T00:10:00Z'}
     res = rotate(run_playbook, tmp_path, '2026-07-01T00:10:00Z')
     assert res['steps'] == ['pre-publish 202607'] and res['signing'] == ['ed-202601', 'mail-202601']
+    assert res['waiting'] == []
+    res = rotate(run_playbook, tmp_path, '2026-07-01T00:20:00Z', served=['202607'])
+    assert res['steps'] == ['202607 served'] and res['summary']['at'] == '2026-07-03T00:20:00Z'
     res = rotate(run_playbook, tmp_path, '2026-07-03T00:10:00Z', served=['202607'])
+    assert res['steps'] == [] and res['signing'] == ['ed-202601', 'mail-202601']
+    res = rotate(run_playbook, tmp_path, '2026-07-03T00:20:00Z', served=['202607'])
     assert res['steps'] == ['activate 202607', 'retire 202601 from signing']
     assert res['signing'] == ['ed-202607', 'mail-202607'] and 'mail-202601' in res['present']
-    res = rotate(run_playbook, tmp_path, '2026-07-10T00:10:00Z')
+    res = rotate(run_playbook, tmp_path, '2026-07-10T00:20:00Z')
     assert res['steps'] == ['revoke 202601'] and res['revoked'] == ['ed-202601', 'mail-202601']
-    res = rotate(run_playbook, tmp_path, '2026-08-09T00:10:00Z')
+    res = rotate(run_playbook, tmp_path, '2026-08-09T00:20:00Z')
     assert res['steps'] == ['delete 202601'] and res['gone'] == ['ed-202601', 'mail-202601']
     # Another controller (no memory of these runs) continues from the file alone.
-    res = rotate(run_playbook, tmp_path, '2027-01-03T00:10:00Z')
+    res = rotate(run_playbook, tmp_path, '2027-01-03T00:20:00Z')
     assert res['steps'] == ['pre-publish 202701']
+
+
+def test_keys_signing_before_the_rotation_are_adopted_when_their_files_exist(tmp_path, run_playbook):
+    (tmp_path / 'example.com.mail.private').write_text('key')
+    adopt = ('adopt: [{key_type: rsa, selector: mail, path: %s/example.com.mail.private},'
+             ' {key_type: ed25519, selector: ed, path: %s/example.com.ed.private}]' % (tmp_path, tmp_path))
+    res = rotate(run_playbook, tmp_path, '2026-01-01T00:00:00Z', extra=adopt)
+    # Only the RSA key exists: it keeps signing while the first generation waits to be served.
+    assert res['steps'] == ['adopt mail', 'pre-publish 202601'] and res['signing'] == ['mail']
+    assert res['waiting'] == [] and [g['name'] for g in res['pending']] == ['202601']
+    res = rotate(run_playbook, tmp_path, '2026-01-01T00:00:00Z', extra=adopt)
+    assert res['changed'] is False and res['steps'] == []
 
 
 @pytest.mark.parametrize('content, extra, message', [

@@ -36,8 +36,10 @@ VALIDATION_TASKS = (
     'Check the sockets and trusted hosts',
     'Check the DNS update settings',
     "Check each domain's keys and SPF against the other mail servers of the inventory",
+    'Check the key rotation settings',
 )
-FLEET_TASK = VALIDATION_TASKS[-1]
+FLEET_TASK = VALIDATION_TASKS[-2]
+ROTATION_TASK = VALIDATION_TASKS[-1]
 
 
 def run_role(tmp_path, ansible_env, extra_vars, inventory='localhost,', **env_vars):
@@ -112,6 +114,17 @@ BAD_INPUT = [
                                                      'tsig_key_secret': 'no base64 here!'}),
      "opendkim_dns_update: tsig_key_secret for key 'k' is not valid base64 (the secret itself is not shown)",
      'Check the DNS update settings'),
+    ('rotation_period', domains({'domain': 'example.com'}, opendkim_rotation={'period_months': 13}),
+     'opendkim_rotation of example.com.period_months must be 1 to 12 (M3AAWG: at least every 6 months), got 13',
+     ROTATION_TASK),
+    ('rotation_now', domains({'domain': 'example.com', 'rotation': True}, opendkim_rotation_now='tomorrow'),
+     "opendkim_rotation_now must be an ISO 8601 date or date-time (2026-11-29T10:00:00Z), got 'tomorrow'",
+     ROTATION_TASK),
+    ('rotation_items_disagree', domains({'domain': 'example.com', 'rotation': True},
+                                        {'domain': 'example.com', 'selector': 'ed', 'key_type': 'ed25519'}),
+     'the items of example.com disagree on rotation (selector mail: {}, selector ed: null)', ROTATION_TASK),
+    ('rotation_unknown_setting', domains({'domain': 'example.com'}, opendkim_rotation={'every': '6 months'}),
+     'opendkim_rotation: unknown setting(s) every', ROTATION_TASK),
     ('domains_not_a_list', {'opendkim_domains': 'example.com'},
      "Elements value for option 'opendkim_domains' is of type str and we were unable to convert to dict", SPEC_TASK),
 ]

@@ -33,6 +33,7 @@ def test_defaults_come_from_the_argument_spec():
         'testing': item_spec['testing']['default'], 'spf': None, 'dmarc': None,
         'fqdn': 'mail._domainkey.example.com', 'path': '/etc/dkimkeys/example.com.mail.private',
         'fleet': spec['argument_specs']['main']['options']['opendkim_fleet_keys']['default'],
+        'rotation': None, 'signing': True,
     }
 
 
@@ -313,6 +314,11 @@ def test_readiness_lines():
                                                                       {'ok': False, 'message': 'no DMARC'}]}}}
     assert F['readiness_lines'](check) == ['published example.com TXT', 'example.com: NOT READY',
                                            '  [ok] SPF passes', '  [FAIL] no DMARC']
+    check['readiness']['example.com']['rotation'] = {'active': {'rsa': 'mail-202601', 'ed25519': 'ed-202601'},
+                                                     'age_days': 200, 'overdue': True, 'step': 'pre-publish a new key',
+                                                     'at': '2026-07-01T00:00:00Z'}
+    assert F['readiness_lines'](check)[-1] == ('  [OVERDUE] rotation: signs with ed-202601, mail-202601, 200 days old; '
+                                               'next: pre-publish a new key from 2026-07-01T00:00:00Z')
 
 
 def _record(kind, domain, n=0):

@@ -20,7 +20,7 @@ from ansible_collections.mailauth.dkim.plugins.module_utils._dns_check_backend i
     dmarc_problems,
 )
 from ansible_collections.mailauth.dkim.plugins.module_utils._dns_client import DNSClientError
-from ansible_collections.mailauth.dkim.plugins.module_utils._dns_format import dkim_record, dmarc_record, spf_record
+from ansible_collections.mailauth.dkim.plugins.module_utils._dns_format import dkim_record, dmarc_record, revoked_dkim_record, spf_record
 from ansible_collections.mailauth.dkim.tests.unit.dnsserver import DNSServer, SilentServer, lab_zones
 
 V6_REV = '5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa.'
@@ -268,6 +268,38 @@ def test_all_green_for_ipv4_and_ipv6(server):
     ]
     assert report['example.com']['ready'] is True
     assert result['ready'] is True
+
+
+def test_a_revoked_record_asked_for_is_ready_and_a_revoked_key_served_instead_of_a_real_one_is_not(server):
+    green_lab(server)
+    revoked = revoked_dkim_record('example.com', 'old', 'rsa')
+    publish_directly(server, revoked)
+    result = run(server, [DKIM, revoked, SPF, DMARC], sending_ips=['192.0.2.25'])
+    dkim = [(c['subject'], c['ok'], c['message']) for c in result['readiness']['example.com']['checks']
+            if c['check'] == 'dkim']
+    assert dkim[1] == ('old._domainkey.example.com.', True, 'old._domainkey.example.com.: revoked (empty p=), as asked')
+    assert result['ready'] is True
+    # The record of a key that should sign, served revoked: different, not ready.
+    server.set_records(DKIM['fqdn'], 'TXT', 300, ['"v=DKIM1; k=rsa; p="'])
+    result = run(server, [DKIM, SPF, DMARC], sending_ips=['192.0.2.25'])
+    assert result['records'][0]['status'] == 'different' and result['ready'] is False
+
+
+def test_the_key_rotation_of_each_domain_is_in_its_readiness_and_an_overdue_key_warns(server):
+    green_lab(server)
+    rotation = [{'domain': 'Example.com', 'active': {'rsa': 'mail-202601'}, 'age_days': 200, 'overdue': True,
+                 'step': 'pre-publish a new key', 'at': '2026-07-01T00:00:00Z', 'steps': []},
+                {'domain': 'other.example', 'active': {}, 'age_days': None, 'overdue': False, 'step': 'x', 'at': None}]
+    result = run(server, [DKIM, SPF, DMARC], sending_ips=['192.0.2.25'], rotation=rotation)
+    assert result['readiness']['example.com']['rotation'] == {
+        'active': {'rsa': 'mail-202601'}, 'age_days': 200, 'overdue': True, 'step': 'pre-publish a new key',
+        'at': '2026-07-01T00:00:00Z'}
+    assert result['warnings'] == ['example.com: the signing key(s) mail-202601 are 200 days old, past their rotation '
+                                  'period; next: pre-publish a new key']
+    # An overdue key still verifies: the domain stays ready.
+    assert result['ready'] is True and 'other.example' not in result['readiness']
+    with pytest.raises(DNSClientError, match='rotation: each item needs a domain'):
+        run(server, [DKIM], rotation=[{'active': {}}])
 
 
 def test_ptr_without_forward_confirmation_fails_for_ipv4_and_ipv6(server):

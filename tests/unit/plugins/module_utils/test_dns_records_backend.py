@@ -71,6 +71,17 @@ def test_entry_errors(item, message):
     assert str(exc.value) == message
 
 
+def test_a_revoked_key_gets_an_empty_p_record_of_its_type():
+    rsa_rec = d.dkim_entry({'selector': 'Mail-202601', 'revoked': True}, 0, 'example.com', 600)
+    ed_rec = d.dkim_entry({'selector': 'ed-202601', 'key_type': 'ed25519', 'revoked': True}, 1, 'example.com', 600)
+    assert (rsa_rec['fqdn'], rsa_rec['value'], rsa_rec['ttl']) == ('mail-202601._domainkey.example.com.',
+                                                                   'v=DKIM1; k=rsa; p=', 600)
+    assert ed_rec['zone_line'] == 'ed-202601._domainkey.example.com. 600 IN TXT "v=DKIM1; k=ed25519; p="'
+    d.check_with_dnspython(ed_rec)
+    with pytest.raises(RecordError, match='dkim.0.: a revoked key takes a selector'):
+        d.dkim_entry({'selector': 'x', 'public_key': ED, 'revoked': True}, 0, 'example.com', 600)
+
+
 def test_domain_records_order_and_warnings():
     warnings = []
     spec = {
