@@ -88,8 +88,18 @@ class Run(object):
         assert self.report and DOMAIN in self.report, ('no rotation report for %s' % DOMAIN, self.tail())
         return self.report[DOMAIN]
 
+    def changed_tasks(self):
+        """The tasks that reported a change (with the lines that said so)."""
+        out, task = [], None
+        for line in self.output.splitlines():
+            if line.startswith(('TASK [', 'RUNNING HANDLER [')):
+                task = line.rstrip(' *')
+            elif line.startswith('changed: ') and task:
+                out.append('%s: %s' % (task, line))
+        return out
+
     def tail(self, size=4000):
-        return '%s\n...%s' % (' '.join(self.argv), self.output[-size:])
+        return '%s\nchanged: %s\n...%s' % (' '.join(self.argv), '\n  '.join(self.changed_tasks()), self.output[-size:])
 
 
 def inventory():
