@@ -23,7 +23,7 @@ import json
 import uuid
 
 import rotlib
-from rotlib import DOMAIN, PREFIXES, generation
+from rotlib import DOMAIN, generation
 
 T0 = '2026-01-01T00:00:00Z'
 ROTATE = '2026-07-01T00:00:00Z'
