@@ -17,7 +17,7 @@ CORES ?= 2.20 2.21
 NEWEST_CORE := $(lastword $(CORES))
 CORE ?= $(NEWEST_CORE)
 # Molecule scenarios run with the host's ansible-core (SCENARIOS) and with the newest core (NEWEST_SCENARIOS).
-SCENARIOS ?= lab
+SCENARIOS ?= lab rotation
 NEWEST_SCENARIOS ?= default
 DOMAIN ?= example.com
 # `make test`, one leg after the other, each timed (scripts/legs.sh).
