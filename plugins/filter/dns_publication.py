@@ -40,7 +40,7 @@ RETURN = r'''
 _value:
   description: C(records) (the list for M(mailauth.dkim.dns_publish)), C(sending_ips_by_domain) and C(removals) (the
     records of rotated-out key selectors to remove, from each host's C(opendkim_dns_removals), none at a name that a
-    host still publishes).
+    host still publishes) and C(rotation) (every host's C(opendkim_rotation_report) items, for the readiness report).
   type: dict
 '''
 

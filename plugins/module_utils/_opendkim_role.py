@@ -611,9 +611,11 @@ def publication(hosts, ttl):
     Returns ``{'records', 'sending_ips_by_domain', 'removals'}``: every host's records once, the PTR records of
     ``update.ptr`` (with their own ``ttl``, else ``ttl``), for each domain the addresses of the hosts that
     sign for it (``update.sending_ips``, else the addresses of ``update.ptr``), and the records of rotated-out
-    selectors to remove (``removals`` of each host), except at a name that a host still publishes.
+    selectors to remove (``removals`` of each host), except at a name that a host still publishes, and the key
+    rotation report of every host (``rotation``, for the readiness report).
     """
     removals = []
+    rotation = []
     records = []
     ptrs = []
     ips_by_domain = {}
@@ -622,6 +624,7 @@ def publication(hosts, ttl):
         update = hosts[host].get('update') or {}
         records.extend(own)
         removals.extend(hosts[host].get('removals') or [])
+        rotation.extend(hosts[host].get('rotation') or [])
         ptr = update.get('ptr') or []
         for item in ptr:
             entry = dict(item, type='PTR')
@@ -634,7 +637,8 @@ def publication(hosts, ttl):
                 known.extend(ip for ip in ips if ip not in known)
     kept = set(record.get('fqdn') for record in records)
     return {'records': _unique(records + ptrs), 'sending_ips_by_domain': ips_by_domain,
-            'removals': _unique([record for record in removals if record.get('fqdn') not in kept])}
+            'removals': _unique([record for record in removals if record.get('fqdn') not in kept]),
+            'rotation': rotation}
 
 
 def readiness_lines(check):

@@ -133,11 +133,9 @@ def rotation_requests(keys, default, now=None, dns_server=None, dns_port=53):
 
 
 def _rotated_key(template, selector, generation):
-    key = dict(template, selector=selector, fqdn='%s._domainkey.%s' % (selector, template['domain']),
-               path=posixpath.join(posixpath.dirname(template['path']), '%s.%s.private' % (template['domain'], selector)),
-               generation=generation)
-    key['signing'] = False
-    return key
+    return dict(template, selector=selector, fqdn='%s._domainkey.%s' % (selector, template['domain']),
+                path=posixpath.join(posixpath.dirname(template['path']), '%s.%s.private' % (template['domain'], selector)),
+                generation=generation, signing=False)
 
 
 def _results(results):

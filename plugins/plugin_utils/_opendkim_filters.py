@@ -137,6 +137,7 @@ def spf_conflicts(policies, hostvars, hosts, this_host):
 def dns_publication(hosts, hostvars, ttl):
     data = dict((host, {'records': hostvars[host].get('opendkim_dns_records'),
                         'removals': hostvars[host].get('opendkim_dns_removals'),
+                        'rotation': hostvars[host].get('opendkim_rotation_report'),
                         'update': hostvars[host].get('opendkim_dns_update')}) for host in hosts)
     return role.publication(data, ttl)
 

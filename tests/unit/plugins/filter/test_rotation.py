@@ -199,6 +199,8 @@ def test_removals_never_touch_a_name_that_a_host_still_publishes():
     hostvars = {'mx1': {'opendkim_dns_records': [], 'opendkim_dns_removals': [gone]},
                 'mx2': {'opendkim_dns_records': [still], 'opendkim_dns_removals': []}}
     assert F['dns_publication'](['mx1'], hostvars, 3600)['removals'] == [gone]
+    hostvars['mx1']['opendkim_rotation_report'] = [{'domain': 'example.com', 'step': 'delete 202601'}]
+    assert F['dns_publication'](['mx1', 'mx2'], hostvars, 3600)['rotation'] == hostvars['mx1']['opendkim_rotation_report']
     assert F['dns_publication'](['mx1', 'mx2'], hostvars, 3600)['removals'] == []
 
 
