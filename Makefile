@@ -93,8 +93,13 @@ images: docker
 
 molecule: collection images
 	@for s in $(SCENARIOS); do \
-	  echo ">> molecule test -s $$s (ansible-core 2.19, host)"; \
-	  molecule test -s $$s; \
+	  if [ "$$s" = lab ]; then \
+	    echo ">> the lab: make demo, then molecule idempotence and verify -s lab (ansible-core 2.19, host)"; \
+	    scripts/test-lab.sh; \
+	  else \
+	    echo ">> molecule test -s $$s (ansible-core 2.19, host)"; \
+	    molecule test -s $$s; \
+	  fi; \
 	done
 	@for s in $(NEWEST_SCENARIOS); do \
 	  scripts/controller.sh molecule $(NEWEST_CORE) $$s; \

@@ -18,7 +18,8 @@
 # the ansible.posix.profile_tasks callback; its output is in .build/bench/<run>.log.
 #
 # Usage: scripts/bench.sh   (make bench: the venv and the collection link first)
-#   BENCH_SMALL=5 BENCH_LARGE=500 BENCH_KEYS=200 change the sizes; BENCH_KEEP=1 keeps the containers.
+#   BENCH_SMALL=5 BENCH_LARGE=500 BENCH_KEYS=200 change the sizes; BENCH_KEEP=1 keeps the containers;
+#   BENCH_ROLE_ONLY=1 runs only the role (the four runs, no floor and no ratios: for trying a change of the role).
 set -euo pipefail
 DOCKER=${DOCKER:-/usr/bin/docker}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -213,6 +214,10 @@ trap 'steps_finish; cleanup' EXIT
 run_step "prepare, images" step_prepare
 run_step "role, $small domains" step_role "$small"
 run_step "role, $large domains" step_role "$large"
+if [[ ${BENCH_ROLE_ONLY:-0} == 1 ]]; then
+  grep '^role-' "$out/results.txt"
+  exit 0
+fi
 run_step "keys: CPU floor" step_floor
 run_step "keys: dkim_key" step_dkim_key
 run_step "keys: genkey loop" step_genkey
