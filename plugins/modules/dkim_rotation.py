@@ -240,7 +240,7 @@ domain:
 domains:
   description:
     - With O(domains), one entry per item in the same order, each with the return values of a single domain
-      (RV(domain), RV(changed), RV(steps), RV(summary), RV(present), RV(signing), RV(revoked), RV(gone), RV(pending),
+      (RV(domain), C(changed), RV(steps), RV(summary), RV(present), RV(signing), RV(revoked), RV(gone), RV(pending),
       RV(waiting), RV(state), RV(state_file)).
   returned: when O(domains) is given
   type: list

@@ -139,8 +139,8 @@ def test_many_domains_in_one_call_advance_each_by_its_own_schedule(tmp_path, run
     assert [(d['domain'], d['steps']) for d in planned['domains']] == [
         ('example.com', ['pre-publish 202601']), ('example.org', ['pre-publish 202601'])]
     res = run_playbook(many(tmp_path, '2026-01-01T00:00:00Z', items)).result('Rotate')
-    assert [d['state_file'] for d in res['domains']] == [str(tmp_path / 'example.com.rotation.json'),
-                                                        str(tmp_path / 'example.org.rotation.json')]
+    files = [str(tmp_path / 'example.com.rotation.json'), str(tmp_path / 'example.org.rotation.json')]
+    assert [d['state_file'] for d in res['domains']] == files
     served = [dict(item, served=['202601']) for item in items]
     res = run_playbook(many(tmp_path, '2026-01-01T00:10:00Z', served)).result('Rotate')
     assert [d['signing'] for d in res['domains']] == [['ed-202601', 'mail-202601'], ['s-202601']]
