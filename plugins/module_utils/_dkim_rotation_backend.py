@@ -52,8 +52,8 @@ class RotationBackend(object):
         self.diff = diff
         self.files = files or FileAttributes(default_mode='0644')
 
-    def validate(self):
-        p = self.params
+    def validate(self, p):
+        """Checks one domain's parameters (the module's, or one item of ``domains`` with the shared ones)."""
         try:
             domain = _dns_format.validate_domain(p['domain'])
             prefixes = {}
@@ -97,10 +97,11 @@ class RotationBackend(object):
         except (IOError, OSError) as exc:
             raise RotationBackendError('cannot read %s: %s' % (path, exc.strerror or exc))
 
-    def adoptable(self, domain):
+    @staticmethod
+    def adoptable(p, domain):
         """{key_type: selector} of the keys given in ``adopt`` that exist (regular files, not links)."""
         out = {}
-        for item in self.params.get('adopt') or []:
+        for item in p.get('adopt') or []:
             if item.get('key_type') not in KEY_TYPES or not item.get('selector') or not item.get('path'):
                 raise RotationBackendError('adopt: each item needs key_type (rsa or ed25519), selector and path, got %s'
                                            % json.dumps(item, sort_keys=True))
@@ -112,32 +113,42 @@ class RotationBackend(object):
                 out[item['key_type']] = selector
         return out
 
-    def run(self):
-        domain, prefixes, sched, now, emergency, path = self.validate()
+    def domain_params(self):
+        """One parameter set per domain: the module's own, or each item of ``domains`` with the shared options."""
+        p = self.params
+        if not p.get('domains'):
+            return [p]
+        shared = dict((k, p[k]) for k in ('state_dir', 'ttl', 'now'))
+        out = []
+        for item in p['domains']:
+            one = dict(schedule={}, served=[], emergency=None, adopt=[])
+            one.update((k, v) for k, v in item.items() if v is not None)
+            one.update(shared)
+            out.append(one)
+        names = [str(one.get('domain') or '').rstrip('.').lower() for one in out]
+        twice = sorted(set(n for n in names if names.count(n) > 1))
+        if twice:
+            raise RotationBackendError('domains: %s listed more than once' % ', '.join(twice))
+        return out
+
+    def plan(self, p):
+        """Reads and advances one domain's state; writes nothing. Returns (result, text to write or None)."""
+        domain, prefixes, sched, now, emergency, path = self.validate(p)
         before = self.read(path)
         if before and before.get('prefixes') not in (None, prefixes):
             raise RotationBackendError(
                 '%s rotates the selector prefixes %s, not %s: changing them would orphan the published keys; use a '
                 'new domain item or remove the state file after retiring the keys'
                 % (path, json.dumps(before['prefixes'], sort_keys=True), json.dumps(prefixes, sort_keys=True)))
-        state, steps = rot.advance(before, now, sched, self.params['ttl'], dict((n, True) for n in self.params['served'] or []),
-                                   emergency, self.adoptable(domain))
+        state, steps = rot.advance(before, now, sched, p['ttl'], dict((n, True) for n in p['served'] or []),
+                                   emergency, self.adoptable(p, domain))
         state['prefixes'] = prefixes
         changed = bool(steps) or (not before and bool(state['generations']))
-        if changed and not self.check_mode:
+        text = None
+        if changed:
             text = json.dumps(dict(state, domain=domain), indent=2, sort_keys=True).encode('utf-8') + b'\n'
-
-            def prepare(tmp):
-                self.files.apply(tmp, False, target=path)
-
-            try:
-                write_atomic(path, text, prepare)
-            except (IOError, OSError) as exc:
-                raise RotationBackendError('cannot write %s: %s' % (path, getattr(exc, 'strerror', None) or exc))
-        if os.path.exists(path) and not self.check_mode:
-            changed = self.files.apply(path, changed)
         out = {'changed': changed, 'steps': steps, 'state_file': path, 'state': state, 'domain': domain,
-               'summary': rot.summary(state, now, sched, prefixes, self.params['ttl']),
+               'summary': rot.summary(state, now, sched, prefixes, p['ttl']),
                'pending': [dict(name=g['name'], selectors=rot.selectors(g, prefixes))
                            for g in state['generations'] if g['phase'] == 'published'],
                # Published before this run: the generations whose records a caller checks before the next run.
@@ -154,5 +165,34 @@ class RotationBackend(object):
         if self.diff and changed:
             out['diff'] = {'before_header': path, 'after_header': path,
                            'before': json.dumps(before, indent=2, sort_keys=True) + '\n' if before else '',
-                           'after': json.dumps(dict(state, domain=domain), indent=2, sort_keys=True) + '\n'}
-        return out
+                           'after': text.decode('utf-8')}
+        return out, text
+
+    def write(self, out, text):
+        path = out['state_file']
+        if text is not None and not self.check_mode:
+            def prepare(tmp):
+                self.files.apply(tmp, False, target=path)
+
+            try:
+                write_atomic(path, text, prepare)
+            except (IOError, OSError) as exc:
+                raise RotationBackendError('cannot write %s: %s' % (path, getattr(exc, 'strerror', None) or exc))
+        if os.path.exists(path) and not self.check_mode:
+            out['changed'] = self.files.apply(path, out['changed'])
+
+    def run(self):
+        """One domain (the module's ``domain``) or many (``domains``): every state is read and advanced before any
+        is written, so a bad state file or parameter of one domain leaves every state file as it was."""
+        planned = [self.plan(p) for p in self.domain_params()]
+        for out, text in planned:
+            self.write(out, text)
+        if not self.params.get('domains'):
+            return planned[0][0]
+        results = [out for out, text in planned]
+        warnings = [w for out in results for w in out.pop('warnings')]
+        diffs = [out.pop('diff') for out in results if 'diff' in out]
+        result = {'changed': any(out['changed'] for out in results), 'domains': results, 'warnings': warnings}
+        if diffs:
+            result['diff'] = diffs
+        return result

@@ -138,6 +138,36 @@ def _rotated_key(template, selector, generation):
                 generation=generation, signing=False)
 
 
+def rotation_items(requests, served=None):
+    """dkim_rotation's ``domains``: one item per request, with each domain's served generations (``served``,
+    ``{domain: [names]}``) when given."""
+    out = []
+    for request in requests or []:
+        item = {'domain': request['domain'], 'prefixes': request['prefixes'], 'schedule': request['schedule'],
+                'adopt': request['adopt']}
+        if request.get('emergency'):
+            item['emergency'] = request['emergency']
+        if served is not None:
+            item['served'] = list((served or {}).get(request['domain']) or [])
+        out.append(item)
+    return out
+
+
+def dns_checks(requests, key_results):
+    """One dns_check per set of name servers: ``{nameservers, port, records}`` with the records of the waiting keys
+    (``key_results`` of dkim_key in check mode; a key that does not exist has no record) of the domains that ask
+    those servers. Usually every domain asks the same servers, so this is one call for all of them."""
+    by_domain = dict((request['domain'], request) for request in requests or [])
+    groups = {}
+    for result in key_results or []:
+        request = by_domain.get(result.get('domain'))
+        if request is None or not result.get('record'):
+            continue
+        groups.setdefault((tuple(request['nameservers']), request['port']), []).append(result['record'])
+    return [{'nameservers': list(nameservers), 'port': port, 'records': records}
+            for (nameservers, port), records in sorted(groups.items())]
+
+
 def _results(results):
     """The dkim_rotation results by domain (skipped or failed items left out)."""
     return dict((r['domain'], r) for r in results or [] if isinstance(r, dict) and r.get('domain') and 'state' in r)

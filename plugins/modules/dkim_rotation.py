@@ -42,9 +42,61 @@ attributes:
     description: Runs on any POSIX host with Python; needs no extra library.
 options:
   domain:
-    description: The signing domain.
+    description:
+      - The signing domain. One of O(domain) (with O(prefixes)) and O(domains) is required.
     type: str
-    required: true
+  domains:
+    description:
+      - Many domains in one call, each item with its own C(domain), C(prefixes), C(schedule), C(served),
+        C(emergency) and C(adopt) (as the options of the same names); O(state_dir), O(ttl) and O(now) are shared.
+        A host rotating hundreds of domains then pays the per-task cost once, not once per domain.
+      - Every state is read and advanced before any is written, so a bad item leaves every state file as it was.
+      - The result has one entry per domain in RV(domains) instead of the single-domain return values.
+    type: list
+    elements: dict
+    suboptions:
+      domain:
+        description: The signing domain.
+        type: str
+        required: true
+      prefixes:
+        description: As O(prefixes).
+        type: dict
+        required: true
+      schedule:
+        description: As O(schedule).
+        type: dict
+        default: {}
+        suboptions:
+          period_months:
+            description: As O(schedule.period_months).
+            type: int
+            default: 6
+          retire_days:
+            description: As O(schedule.retire_days).
+            type: int
+            default: 7
+          delete_days:
+            description: As O(schedule.delete_days).
+            type: int
+            default: 30
+          min_publish_hours:
+            description: As O(schedule.min_publish_hours).
+            type: int
+            default: 48
+      served:
+        description: As O(served).
+        type: list
+        elements: str
+        default: []
+      emergency:
+        description: As O(emergency).
+        type: str
+      adopt:
+        description: As O(adopt).
+        type: list
+        elements: dict
+        default: []
   state_dir:
     description: Directory of the state file (the key directory, for example C(/etc/dkimkeys)).
     type: path
@@ -55,7 +107,6 @@ options:
         switch together.
       - They cannot change once the domain rotates (the state file names them).
     type: dict
-    required: true
   schedule:
     description: When the steps happen.
     type: dict
@@ -120,42 +171,50 @@ EXAMPLES = r'''
 - name: Show what comes next
   ansible.builtin.debug:
     msg: "{{ rotation.summary }}"
+
+- name: Advance many domains in one task
+  mailauth.dkim.dkim_rotation:
+    state_dir: /etc/dkimkeys
+    domains:
+      - {domain: example.com, prefixes: {rsa: mail}, served: "{{ served['example.com'] }}"}
+      - {domain: example.org, prefixes: {rsa: mail, ed25519: ed}, schedule: {period_months: 3}}
+  register: rotations
 '''
 
 RETURN = r'''
 steps:
   description: The steps taken in this run, for example V(pre-publish 202611), V(activate 202611), V(revoke 202605).
-  returned: always
+  returned: when O(domain) is given; with O(domains), in each of its entries
   type: list
   elements: str
 summary:
   description: C(active) (selectors by key type), C(age_days), C(overdue), C(step) (the next one) and C(at) (from when; null
     for a step that waits for its records to be served).
-  returned: always
+  returned: when O(domain) is given; with O(domains), in each of its entries
   type: dict
 present:
   description: Selectors whose private keys must exist (published, active and retiring generations).
-  returned: always
+  returned: when O(domain) is given; with O(domains), in each of its entries
   type: list
   elements: str
 signing:
   description: Selectors OpenDKIM signs with (the active generation); empty until the first generation is served.
-  returned: always
+  returned: when O(domain) is given; with O(domains), in each of its entries
   type: list
   elements: str
 revoked:
   description: Selectors whose records must be C(v=DKIM1; p=) and whose private keys must be gone.
-  returned: always
+  returned: when O(domain) is given; with O(domains), in each of its entries
   type: list
   elements: str
 gone:
   description: Selectors of deleted generations, whose records must be removed.
-  returned: always
+  returned: when O(domain) is given; with O(domains), in each of its entries
   type: list
   elements: str
 pending:
   description: The published generations that wait to become active, with their C(name) and C(selectors).
-  returned: always
+  returned: when O(domain) is given; with O(domains), in each of its entries
   type: list
   elements: dict
 waiting:
@@ -163,17 +222,29 @@ waiting:
     - The generations that were published before this run and still wait to sign, with their C(name) and
       C(selectors). These are the ones whose records a caller checks (RV(pending) also has a generation
       pre-published in this run).
-  returned: always
+  returned: when O(domain) is given; with O(domains), in each of its entries
   type: list
   elements: dict
 state:
   description: The state written to RV(state_file).
-  returned: always
+  returned: when O(domain) is given; with O(domains), in each of its entries
   type: dict
 state_file:
   description: Path of the state file.
-  returned: always
+  returned: when O(domain) is given; with O(domains), in each of its entries
   type: str
+domain:
+  description: The signing domain, as its state file names it (lower case, A-label).
+  returned: when O(domain) is given; with O(domains), in each of its entries
+  type: str
+domains:
+  description:
+    - With O(domains), one entry per item in the same order, each with the return values of a single domain
+      (RV(domain), C(changed), RV(steps), RV(summary), RV(present), RV(signing), RV(revoked), RV(gone), RV(pending),
+      RV(waiting), RV(state), RV(state_file)).
+  returned: when O(domains) is given
+  type: list
+  elements: dict
 '''
 
 from ansible.module_utils.basic import AnsibleModule
@@ -183,18 +254,30 @@ from ansible_collections.mailauth.dkim.plugins.module_utils._errors import Maila
 from ansible_collections.mailauth.dkim.plugins.module_utils._fileio import FileAttributes
 
 
+def _schedule_options():
+    return dict(
+        period_months=dict(type='int', default=6),
+        retire_days=dict(type='int', default=7),
+        delete_days=dict(type='int', default=30),
+        min_publish_hours=dict(type='int', default=48),
+    )
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            domain=dict(type='str', required=True),
-            state_dir=dict(type='path', required=True),
-            prefixes=dict(type='dict', required=True),
-            schedule=dict(type='dict', default={}, options=dict(
-                period_months=dict(type='int', default=6),
-                retire_days=dict(type='int', default=7),
-                delete_days=dict(type='int', default=30),
-                min_publish_hours=dict(type='int', default=48),
+            domain=dict(type='str'),
+            domains=dict(type='list', elements='dict', options=dict(
+                domain=dict(type='str', required=True),
+                prefixes=dict(type='dict', required=True),
+                schedule=dict(type='dict', default={}, options=_schedule_options()),
+                served=dict(type='list', elements='str', default=[]),
+                emergency=dict(type='str'),
+                adopt=dict(type='list', elements='dict', default=[]),
             )),
+            state_dir=dict(type='path', required=True),
+            prefixes=dict(type='dict'),
+            schedule=dict(type='dict', default={}, options=_schedule_options()),
             ttl=dict(type='int', default=3600),
             now=dict(type='str'),
             served=dict(type='list', elements='str', default=[]),
@@ -203,6 +286,10 @@ def main():
         ),
         add_file_common_args=True,
         supports_check_mode=True,
+        required_one_of=[['domain', 'domains']],
+        mutually_exclusive=[['domain', 'domains'], ['prefixes', 'domains'], ['served', 'domains'],
+                            ['emergency', 'domains'], ['adopt', 'domains']],
+        required_by={'domain': ['prefixes']},
     )
     backend = RotationBackend(module.params, check_mode=module.check_mode, diff=module._diff,
                               files=FileAttributes(module, default_mode='0644'))

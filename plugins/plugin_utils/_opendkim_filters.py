@@ -162,9 +162,10 @@ def opendkim_service_actions(instances, trusted_hosts_file, before, after, writt
 
 
 def _registered(value):
-    """The results of a registered loop (or a list of results); a skipped task gives none."""
+    """The results of a registered loop, of dkim_rotation with ``domains`` (or a list of results); a skipped task
+    gives none."""
     if isinstance(value, dict):
-        return value.get('results') or []
+        return value.get('results') or value.get('domains') or []
     return value or []
 
 
@@ -172,6 +173,16 @@ def _registered(value):
 def rotation_requests(keys, default, now=None, dns_update=None):
     update = dns_update if isinstance(dns_update, dict) else {}
     return rotation.rotation_requests(keys, default, now, update.get('server'), update.get('port') or 53)
+
+
+@_reported
+def rotation_items(requests, served=None):
+    return rotation.rotation_items(requests, served)
+
+
+@_reported
+def rotation_dns_checks(requests, key_probe):
+    return rotation.dns_checks(requests, (key_probe or {}).get('key_results') or [])
 
 
 @_reported
@@ -216,6 +227,8 @@ FILTERS = {
     'opendkim_service_actions': opendkim_service_actions,
     'signing_instances': _reported(role.signing_instances),
     'rotation_requests': rotation_requests,
+    'rotation_items': rotation_items,
+    'rotation_dns_checks': rotation_dns_checks,
     'rotation_waiting_keys': rotation_waiting_keys,
     'rotation_served': rotation_served,
     'rotated_keys': rotated_keys,

@@ -119,3 +119,63 @@ def test_a_key_older_than_its_period_warns_once_without_deprecation(tmp_path, ru
     # Within its period: no warning at all.
     young = run_playbook(task(tmp_path, '2026-09-02T00:00:00Z').replace('2026-09-02', '2026-03-01'), callback='default')
     assert young.rc == 0 and '[WARNING]' not in young.stdout + young.stderr, young.stdout[-3000:]
+
+
+def many(state_dir, now, items):
+    return '''
+- name: Rotate
+  mailauth.dkim.dkim_rotation:
+    state_dir: %s
+    now: "%s"
+    domains: %s
+''' % (state_dir, now, json.dumps(items))
+
+
+def test_many_domains_in_one_call_advance_each_by_its_own_schedule(tmp_path, run_playbook):
+    items = [{'domain': 'Example.COM', 'prefixes': {'rsa': 'mail', 'ed25519': 'ed'}},
+             {'domain': 'example.org', 'prefixes': {'rsa': 's'}, 'schedule': {'period_months': 3}}]
+    planned = run_playbook(many(tmp_path, '2026-01-01T00:00:00Z', items), check=True, diff=True).result('Rotate')
+    assert planned['changed'] is True and sorted(os.listdir(str(tmp_path))) == ['play.yml']
+    assert [(d['domain'], d['steps']) for d in planned['domains']] == [
+        ('example.com', ['pre-publish 202601']), ('example.org', ['pre-publish 202601'])]
+    res = run_playbook(many(tmp_path, '2026-01-01T00:00:00Z', items)).result('Rotate')
+    files = [str(tmp_path / 'example.com.rotation.json'), str(tmp_path / 'example.org.rotation.json')]
+    assert [d['state_file'] for d in res['domains']] == files
+    served = [dict(item, served=['202601']) for item in items]
+    res = run_playbook(many(tmp_path, '2026-01-01T00:10:00Z', served)).result('Rotate')
+    assert [d['signing'] for d in res['domains']] == [['ed-202601', 'mail-202601'], ['s-202601']]
+    # Four months on, only example.org (every 3 months) is due; example.com (6) changes nothing.
+    res = run_playbook(many(tmp_path, '2026-05-01T00:10:00Z', served)).result('Rotate')
+    assert [(d['changed'], d['steps']) for d in res['domains']] == [(False, []), (True, ['pre-publish 202605'])]
+    assert res['changed'] is True
+    # The same as one call per domain: the single-domain form reads the state the list form wrote.
+    one = rotate(run_playbook, tmp_path, '2026-05-01T00:20:00Z')
+    assert one['changed'] is False and one['signing'] == ['ed-202601', 'mail-202601']
+
+
+@pytest.mark.parametrize('items, message', [
+    ([{'domain': 'example.com', 'prefixes': {'rsa': 'mail'}}, {'domain': 'Example.com.', 'prefixes': {'rsa': 'x'}}],
+     'domains: example.com listed more than once'),
+    ([{'domain': 'example.com', 'prefixes': {'rsa': 'mail'}}, {'domain': 'example.org', 'prefixes': {'dsa': 'x'}}],
+     "prefixes: key type 'dsa' is not one of rsa, ed25519"),
+    ([{'domain': 'example.com', 'prefixes': {'rsa': 'mail'}},
+      {'domain': 'example.org', 'prefixes': {'rsa': 'x'}, 'emergency': 'yesterday'}],
+     'emergency must be an ISO 8601 date or date-time'),
+])
+def test_one_bad_item_leaves_every_state_file_as_it_was(tmp_path, run_playbook, items, message):
+    good = [{'domain': 'example.com', 'prefixes': {'rsa': 'mail'}}]
+    assert run_playbook(many(tmp_path, '2026-01-01T00:00:00Z', good)).result('Rotate')['changed'] is True
+    before = (tmp_path / 'example.com.rotation.json').read_text()
+    res = run_playbook(many(tmp_path, '2026-01-01T00:10:00Z', [dict(items[0], served=['202601'])] + items[1:]))
+    res = res.result('Rotate')
+    assert res.get('failed') is True and message in res['msg'], res
+    assert (tmp_path / 'example.com.rotation.json').read_text() == before
+    assert sorted(os.listdir(str(tmp_path))) == ['example.com.rotation.json', 'play.yml']
+
+
+def test_domain_and_domains_do_not_mix(tmp_path, run_playbook):
+    text = many(tmp_path, '2026-01-01', [{'domain': 'example.org', 'prefixes': {'rsa': 's'}}])
+    res = run_playbook(text + '    domain: example.com\n    prefixes: {rsa: mail}\n').result('Rotate')
+    assert res.get('failed') is True and 'mutually exclusive' in res['msg'] and 'domain|domains' in res['msg'], res
+    res = run_playbook(task(tmp_path, '2026-01-01').replace('    prefixes: {rsa: mail, ed25519: ed}\n', '')).result('Rotate')
+    assert res.get('failed') is True and 'prefixes' in res['msg'], res

@@ -215,3 +215,35 @@ def test_an_emergency_revokes_the_signing_key_as_soon_as_the_new_one_is_served()
     assert result['steps'] == ['202603 served', 'activate 202603', 'revoke 202601']
     assert signing(out) == ['ed-202603', 'mail-202603', 's1']
     assert sorted(k['selector'] for k in out['revoked']) == ['ed-202601', 'mail-202601']
+
+
+def test_one_dkim_rotation_call_and_one_dns_check_per_set_of_name_servers_for_many_domains():
+    domains = [{'domain': 'd%d.example.net' % i, 'rotation': True} for i in range(1, 4)]
+    domains[2]['rotation'] = {'nameservers': ['192.0.2.53']}
+    all_keys = keys(domains)
+    reqs = F['rotation_requests'](all_keys, False, None, {'server': '198.51.100.1', 'port': 5353})
+    items = F['rotation_items'](reqs)
+    assert [sorted(item) for item in items] == [['adopt', 'domain', 'prefixes', 'schedule']] * 3
+    assert [item['domain'] for item in items] == ['d1.example.net', 'd2.example.net', 'd3.example.net']
+    served = F['rotation_items'](reqs, {'d2.example.net': ['202601']})
+    assert [item['served'] for item in served] == [[], ['202601'], []]
+    emergency = F['rotation_items'](F['rotation_requests'](keys([{'domain': 'example.com', 'rotation': {
+        'emergency': '2026-02-01'}}]), False))
+    assert emergency[0]['emergency'] == '2026-02-01'
+    # The loop's results and the domains form give the same keys.
+    results = [module_result(req, {}, '2026-01-01') for req in reqs]
+    assert F['rotated_keys'](all_keys, reqs, {'domains': results}) == F['rotated_keys'](all_keys, reqs, {'results': results})
+    probe = {'domains': [module_result(req, r['state'], '2026-01-01T01:00Z') for req, r in zip(reqs, results)]}
+    waiting = F['rotation_waiting_keys'](reqs, probe)
+    assert len(waiting) == 3
+    key_probe = {'key_results': [
+        {'path': k['path'], 'domain': k['domain'], 'record': {'fqdn': k['fqdn'] + '.', 'value': 'v=DKIM1; p=%s' % k['domain']}}
+        for k in waiting[:2]] + [{'path': waiting[2]['path'], 'domain': waiting[2]['domain'], 'record': None}]}
+    checks = F['rotation_dns_checks'](reqs, key_probe)
+    # d1 and d2 ask opendkim_dns_update's server on its port, together; d3 asks its own (no key yet: no record).
+    assert checks == [{'nameservers': ['198.51.100.1'], 'port': 5353,
+                       'records': [r['record'] for r in key_probe['key_results'][:2]]}]
+    key_probe['key_results'][2]['record'] = {'fqdn': 'x._domainkey.d3.example.net.', 'value': 'v=DKIM1; p=x'}
+    assert [(c['nameservers'], c['port'], len(c['records'])) for c in F['rotation_dns_checks'](reqs, key_probe)] == [
+        (['192.0.2.53'], 53, 1), (['198.51.100.1'], 5353, 2)]
+    assert F['rotation_dns_checks'](reqs, {'skipped': True}) == []
