@@ -118,22 +118,12 @@ class RotationBackend(object):
         p = self.params
         if not p.get('domains'):
             return [p]
-        shared = dict((k, p[k]) for k in ('state_dir', 'ttl', 'now'))
-        out = []
-        for item in p['domains']:
-            one = dict(schedule={}, served=[], emergency=None, adopt=[])
-            one.update((k, v) for k, v in item.items() if v is not None)
-            one.update(shared)
-            out.append(one)
-        names = [str(one.get('domain') or '').rstrip('.').lower() for one in out]
-        twice = sorted(set(n for n in names if names.count(n) > 1))
-        if twice:
-            raise RotationBackendError('domains: %s listed more than once' % ', '.join(twice))
-        return out
+        return [dict(item, state_dir=p['state_dir'], ttl=p['ttl'], now=p['now']) for item in p['domains']]
 
-    def plan(self, p):
-        """Reads and advances one domain's state; writes nothing. Returns (result, text to write or None)."""
-        domain, prefixes, sched, now, emergency, path = self.validate(p)
+    def plan(self, p, checked):
+        """Reads and advances one domain's state (``checked``: what validate() made of ``p``); writes nothing.
+        Returns (result, text to write or None)."""
+        domain, prefixes, sched, now, emergency, path = checked
         before = self.read(path)
         if before and before.get('prefixes') not in (None, prefixes):
             raise RotationBackendError(
@@ -184,7 +174,13 @@ class RotationBackend(object):
     def run(self):
         """One domain (the module's ``domain``) or many (``domains``): every state is read and advanced before any
         is written, so a bad state file or parameter of one domain leaves every state file as it was."""
-        planned = [self.plan(p) for p in self.domain_params()]
+        checked = [(p, self.validate(p)) for p in self.domain_params()]
+        # Compared as validated (lower case, A-label): one state file must not be advanced twice in one call.
+        names = [one[0] for p, one in checked]
+        twice = sorted(set(name for name in names if names.count(name) > 1))
+        if twice:
+            raise RotationBackendError('domains: %s listed more than once' % ', '.join(twice))
+        planned = [self.plan(p, one) for p, one in checked]
         for out, text in planned:
             self.write(out, text)
         if not self.params.get('domains'):

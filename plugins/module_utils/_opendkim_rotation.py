@@ -148,7 +148,7 @@ def rotation_items(requests, served=None):
         if request.get('emergency'):
             item['emergency'] = request['emergency']
         if served is not None:
-            item['served'] = list((served or {}).get(request['domain']) or [])
+            item['served'] = list(served.get(request['domain']) or [])
         out.append(item)
     return out
 

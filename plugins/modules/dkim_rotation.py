@@ -48,7 +48,8 @@ options:
   domains:
     description:
       - Many domains in one call, each item with its own C(domain), C(prefixes), C(schedule), C(served),
-        C(emergency) and C(adopt) (as the options of the same names); O(state_dir), O(ttl) and O(now) are shared.
+        C(emergency) and C(adopt) (as the options of the same names, which cannot be given beside O(domains));
+        O(state_dir), O(ttl) and O(now) are shared.
         A host rotating hundreds of domains then pays the per-task cost once, not once per domain.
       - Every state is read and advanced before any is written, so a bad item leaves every state file as it was.
       - The result has one entry per domain in RV(domains) instead of the single-domain return values.
@@ -287,8 +288,8 @@ def main():
         add_file_common_args=True,
         supports_check_mode=True,
         required_one_of=[['domain', 'domains']],
-        mutually_exclusive=[['domain', 'domains'], ['prefixes', 'domains'], ['served', 'domains'],
-                            ['emergency', 'domains'], ['adopt', 'domains']],
+        mutually_exclusive=[['domain', 'domains'], ['prefixes', 'domains'], ['schedule', 'domains'],
+                            ['served', 'domains'], ['emergency', 'domains'], ['adopt', 'domains']],
         required_by={'domain': ['prefixes']},
     )
     backend = RotationBackend(module.params, check_mode=module.check_mode, diff=module._diff,

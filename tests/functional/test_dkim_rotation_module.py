@@ -156,6 +156,9 @@ def test_many_domains_in_one_call_advance_each_by_its_own_schedule(tmp_path, run
 @pytest.mark.parametrize('items, message', [
     ([{'domain': 'example.com', 'prefixes': {'rsa': 'mail'}}, {'domain': 'Example.com.', 'prefixes': {'rsa': 'x'}}],
      'domains: example.com listed more than once'),
+    ([{'domain': 'example.com', 'prefixes': {'rsa': 'mail'}}, {'domain': 'bücher.example', 'prefixes': {'rsa': 'x'}},
+      {'domain': 'xn--bcher-kva.example', 'prefixes': {'rsa': 'x'}}],
+     'domains: xn--bcher-kva.example listed more than once'),
     ([{'domain': 'example.com', 'prefixes': {'rsa': 'mail'}}, {'domain': 'example.org', 'prefixes': {'dsa': 'x'}}],
      "prefixes: key type 'dsa' is not one of rsa, ed25519"),
     ([{'domain': 'example.com', 'prefixes': {'rsa': 'mail'}},
@@ -177,5 +180,8 @@ def test_domain_and_domains_do_not_mix(tmp_path, run_playbook):
     text = many(tmp_path, '2026-01-01', [{'domain': 'example.org', 'prefixes': {'rsa': 's'}}])
     res = run_playbook(text + '    domain: example.com\n    prefixes: {rsa: mail}\n').result('Rotate')
     assert res.get('failed') is True and 'mutually exclusive' in res['msg'] and 'domain|domains' in res['msg'], res
+    # A top-level schedule would be silently ignored beside domains: refused, by name.
+    res = run_playbook(text + '    schedule: {period_months: 3}\n').result('Rotate')
+    assert res.get('failed') is True and 'schedule|domains' in res['msg'], res
     res = run_playbook(task(tmp_path, '2026-01-01').replace('    prefixes: {rsa: mail, ed25519: ed}\n', '')).result('Rotate')
     assert res.get('failed') is True and 'prefixes' in res['msg'], res
