@@ -8,7 +8,7 @@ dest=${1:?usage: $0 DEST/ansible_collections/mailauth/dkim [ansible-test sanity 
 shift
 root=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$dest"
-rsync -a --delete --exclude /.venv --exclude /.build --exclude /.git --exclude /tests/output \
+rsync -a --delete --exclude /.venv --exclude /.build --exclude /.ansible --exclude /.git --exclude /tests/output \
   --exclude __pycache__ --exclude .pytest_cache --exclude '*.tar.gz' "$root/" "$dest/"
 
 pip_version=$(python3 -c 'from ansible_test._internal.python_requirements import get_venv_packages as g; import inspect, re; print(re.search(r"pip=.([0-9.]+)", inspect.getsource(g)).group(1))')

@@ -152,7 +152,11 @@ def _slurped(registered):
 
 
 def _changed_items(registered, key):
-    return [result['item'][key] for result in (registered or {}).get('results', []) if result.get('changed')]
+    """The ``key`` of each changed item of a registered loop, or the changed paths of mailauth.dkim.config_files."""
+    registered = registered or {}
+    if 'files' in registered:
+        return [entry['path'] for entry in registered['files'] if entry.get('changed')]
+    return [result['item'][key] for result in registered.get('results', []) if result.get('changed')]
 
 
 @_reported

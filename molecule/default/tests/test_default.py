@@ -280,6 +280,8 @@ def state_of(host):
         "conf": host.file("/etc/opendkim.conf").sha256sum,
         "pid": host.run_expect([0], "systemctl show -p MainPID --value opendkim.service").stdout.strip(),
         "milters": host.run_expect([0], "postconf -h smtpd_milters").stdout.strip(),
+        # No backup copy or temporary file is left beside the files that were put back.
+        "files": host.run_expect([0], "ls -A /etc /etc/opendkim").stdout.split(),
     }
 
 
@@ -394,13 +396,15 @@ def postfix_check_run():
                      "smtpd_milters=" + ", ".join(ours))
         h.run_expect([0], "postconf -MX postlog/unix-dgram")
         seen[name] = {"check": h.run("postfix check").rc, "files": postfix_files(h), "master": postfix_master(h),
-                      "reloads": postfix_reloads(h)}
+                      "reloads": postfix_reloads(h), "listing": h.run_expect([0], "ls -A /etc/postfix").stdout.split()}
     try:
         seen["run"] = run_converge()
         for name, h in hosts.items():
             seen[name].update(
                 files_after=postfix_files(h), master_after=postfix_master(h), reloads_after=postfix_reloads(h),
                 action=h.run_expect([0], "postconf -h milter_default_action").stdout.strip(),
+                leftovers=sorted(set(h.run_expect([0], "ls -A /etc/postfix").stdout.split())
+                                 - set(seen[name]["listing"])),
                 running=h.run("postfix status").rc,
                 smtp=send_and_fetch(h, "smtp", "alice@example.com"),
                 sendmail=send_and_fetch(h, "sendmail", "alice@example.org"))
@@ -409,7 +413,6 @@ def postfix_check_run():
             for f, content in saved[name].items():
                 h.run_expect([0], "python3 -c 'import sys; open(sys.argv[1], \"wb\").write(bytes.fromhex(sys.argv[2]))' "
                                   "%s %s", "/etc/postfix/" + f, content.hex())
-            h.run_expect([0], "rm -f /etc/postfix/main.cf.mailauth-dkim.bak")
             h.run_expect([0], "postfix reload")
     return seen
 
@@ -424,6 +427,8 @@ def test_postfix_configuration_rejected_by_postfix_check_is_restored(host, zone_
     # The role's change (milter_default_action=accept) is undone: both files exactly as before the run.
     assert mine["files_after"] == mine["files"]
     assert mine["action"] == "tempfail"
+    # Put back from memory: no backup copy or temporary file is left in /etc/postfix.
+    assert mine["leftovers"] == []
     # Postfix was neither restarted nor reloaded, runs, and its mail is still signed.
     assert mine["master_after"] == mine["master"] and mine["reloads_after"] == mine["reloads"]
     assert mine["running"] == 0

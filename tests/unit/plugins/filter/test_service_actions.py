@@ -114,3 +114,32 @@ def test_filter_reads_the_registered_results_of_the_role():
     ]
     units['results'][0]['changed'] = True
     assert F['opendkim_service_actions']([RSA, ED], TRUSTED, before, after, written, units)[0]['action'] == 'restart'
+
+
+def test_a_service_whose_unit_changed_restarts_without_its_new_configuration_read():
+    """The handler does not read the new configuration of a service whose unit changed (a skipped slurp item): it
+    restarts, and the other service's choice still rests on what was read."""
+    before = _slurp([RSA, ED], {RSA['config_file']: CONF, ED['config_file']: CONF})
+    after = {'results': [{'item': RSA, 'skipped': True, 'changed': False},
+                         {'item': ED, 'content': base64.b64encode(CONF.encode()).decode(), 'changed': False}]}
+    written = {'results': [{'item': {'dest': RSA['config_file']}, 'changed': True},
+                           {'item': {'dest': ED['key_table']}, 'changed': True}]}
+    units = {'results': [{'item': RSA, 'changed': True}, {'item': ED, 'changed': False}]}
+    assert F['opendkim_service_actions']([RSA, ED], TRUSTED, before, after, written, units) == [
+        {'service': 'opendkim', 'action': 'restart', 'reason': 'its systemd unit changed'},
+        {'service': 'opendkim-ed25519', 'action': 'reload', 'reason': 'changed: /etc/opendkim/KeyTable.ed25519'},
+    ]
+
+
+def test_filter_reads_the_files_written_by_config_files():
+    """The role writes the OpenDKIM files with mailauth.dkim.config_files: its ``files`` say which changed."""
+    before = _slurp([RSA, ED], {RSA['config_file']: CONF, ED['config_file']: CONF})
+    after = _slurp([RSA, ED], {RSA['config_file']: CONF, ED['config_file']: CONF})
+    written = {'changed': True, 'files': [{'path': TRUSTED, 'changed': False, 'created': False},
+                                          {'path': ED['signing_table'], 'changed': True, 'created': False},
+                                          {'path': RSA['config_file'], 'changed': False, 'created': False}]}
+    units = {'results': [{'item': RSA, 'changed': False}, {'item': ED, 'changed': False}]}
+    assert F['opendkim_service_actions']([RSA, ED], TRUSTED, before, after, written, units) == [
+        {'service': 'opendkim', 'action': 'none', 'reason': 'none of its files changed'},
+        {'service': 'opendkim-ed25519', 'action': 'reload', 'reason': 'changed: /etc/opendkim/SigningTable.ed25519'},
+    ]

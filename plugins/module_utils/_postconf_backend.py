@@ -1,0 +1,136 @@
+# -*- coding: utf-8 -*-
+# Copyright: mailauth.dkim contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""PRIVATE module_utils of mailauth.dkim: the logic of the postconf module.
+
+This file is not part of the collection's public API. Other collections must not import it;
+its functions may change or disappear in any release.
+
+Changes Postfix parameters of main.cf (``postconf -e``) and service parameters of master.cf (``postconf -P``) as
+one transaction: the settings that already hold their value are left alone; the files about to change are kept in
+memory, changed by postconf itself (so nothing else in them moves), checked with ``postfix check``, and written back
+byte for byte when postconf or the check fails. Nothing is reloaded. No backup file is left behind.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import os
+import re
+
+from ansible_collections.mailauth.dkim.plugins.module_utils._errors import MailauthError
+from ansible_collections.mailauth.dkim.plugins.module_utils._fileio import (
+    read_no_follow, same_mode_and_owner, write_atomic)
+
+_MAIN = re.compile(r'^([A-Za-z0-9_]+)=(.*)$', re.S)
+# service/type/parameter=value; the service may be an address such as [::1]:10025 or 127.0.0.1:10025.
+_MASTER = re.compile(r'^([^-/\s=][^/\s=]*/(?:inet|unix|unix-dgram|fifo|pass)/[A-Za-z0-9_]+)=(.*)$', re.S)
+_FORMS = {'main': 'name=value', 'master': 'service/type/name=value, type one of inet, unix, unix-dgram, fifo, pass'}
+
+
+def parse_settings(entries, kind):
+    """``[(name, value), ...]`` of ``name=value`` entries (``kind`` 'main') or ``service/type/name=value`` entries
+    (``kind`` 'master'); raises MailauthError naming the first bad entry and the form expected."""
+    pattern = _MAIN if kind == 'main' else _MASTER
+    parsed = []
+    seen = {}
+    for entry in entries:
+        match = pattern.match(entry) if isinstance(entry, str) else None
+        if match is None or '\n' in entry:
+            raise MailauthError('%s: %r is not %s; nothing was changed' % (kind, entry, _FORMS[kind]))
+        name, value = match.group(1), match.group(2).strip()
+        if name in seen and seen[name] != value:
+            raise MailauthError('%s: %s is given twice, as %r and %r; nothing was changed'
+                                % (kind, name, seen[name], value))
+        if name not in seen:
+            seen[name] = value
+            parsed.append((name, value))
+    return parsed
+
+
+def parse_lines(text):
+    """``{name: value}`` from the ``name = value`` lines of ``postconf`` or ``postconf -P``."""
+    values = {}
+    for line in text.splitlines():
+        name, sep, value = line.partition(' = ')
+        if sep:
+            values[name.strip()] = value.strip()
+        elif line.rstrip().endswith(' ='):
+            values[line.rstrip()[:-2].strip()] = ''
+    return values
+
+
+class PostconfBackend(object):
+    """``params``: main, master (lists of entries), config_dir, check. ``run(argv)`` returns (rc, stdout, stderr)."""
+
+    def __init__(self, params, run, postconf='postconf', postfix='postfix', check_mode=False, diff=False):
+        self.params = params
+        self.run_command = run
+        self.postconf = postconf
+        self.postfix = postfix
+        self.check_mode = check_mode
+        self.diff = diff
+        self.config_dir = params['config_dir']
+
+    def _run(self, argv, what):
+        rc, out, err = self.run_command(argv)
+        if rc != 0:
+            raise MailauthError('%s failed (exit %d): %s' % (what, rc, (err or out).strip()), rc=rc)
+        return out
+
+    def current(self, main, master):
+        """``{name: value}`` of the settings now (None: not set, or an unknown parameter)."""
+        now = {}
+        for settings, option in ((main, []), (master, ['-P'])):
+            if settings:
+                names = [setting[0] for setting in settings]
+                found = parse_lines(self._run([self.postconf, '-c', self.config_dir] + option + names,
+                                              ' '.join(['postconf'] + option + names)))
+                now.update((name, found.get(name)) for name in names)
+        return now
+
+    def run(self):
+        main = parse_settings(self.params['main'] or [], 'main')
+        master = parse_settings(self.params['master'] or [], 'master')
+        now = self.current(main, master)
+        main_changes = ['%s=%s' % (n, v) for n, v in main if now[n] != v]
+        master_changes = ['%s=%s' % (n, v) for n, v in master if now[n] != v]
+        files = (['main.cf'] if main_changes else []) + (['master.cf'] if master_changes else [])
+        result = {'changed': bool(files), 'main': main_changes, 'master': master_changes, 'files': files}
+        if self.diff:
+            changed = [(n, v) for n, v in main + master if now[n] != v]
+            header = ' and '.join(files) or 'main.cf'
+            result['diff'] = {
+                'before': ''.join('%s = %s\n' % (n, now[n]) for n, v in changed if now[n] is not None),
+                'after': ''.join('%s = %s\n' % (n, v) for n, v in changed),
+                'before_header': header, 'after_header': header,
+            }
+        if files and not self.check_mode:
+            self.apply(main_changes, master_changes, files)
+        return result
+
+    def apply(self, main_changes, master_changes, files):
+        paths = [os.path.join(self.config_dir, name) for name in files]
+        try:
+            saved = [(path, read_no_follow(path)) for path in paths]
+        except (IOError, OSError) as exc:
+            raise MailauthError('cannot read %s: %s; nothing was changed' % (exc.filename, exc.strerror))
+        try:
+            if main_changes:
+                self._run([self.postconf, '-c', self.config_dir, '-e'] + main_changes, 'postconf -e')
+            if master_changes:
+                self._run([self.postconf, '-c', self.config_dir, '-P'] + master_changes, 'postconf -P')
+            if self.params['check']:
+                rc, out, err = self.run_command([self.postfix, '-c', self.config_dir, 'check'])
+                if rc != 0:
+                    raise MailauthError('Postfix rejected the changed configuration', rc=rc,
+                                        stderr=(err or out).strip())
+        except MailauthError as exc:
+            for path, data in saved:
+                write_atomic(path, data, same_mode_and_owner(path))
+            detail = exc.result.get('stderr') or str(exc)
+            raise MailauthError('%s; %s put back and Postfix was not reloaded: %s'
+                                % ('Postfix rejected the changed configuration' if 'stderr' in exc.result
+                                   else 'postconf could not change the configuration', ' and '.join(files), detail),
+                                **exc.result)
