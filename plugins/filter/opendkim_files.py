@@ -13,7 +13,7 @@ version_added: 0.3.0
 short_description: The OpenDKIM files of one configuration change, in writing order
 description:
   - 'TrustedHosts, then the KeyTable and SigningTable of every instance, then every instance''s configuration file
-    (C(validate) true: checked with C(opendkim -n) as it is written).'
+    (C(validate) true: the file C(opendkim -n -x) checks, with every table of the change in place).'
 positional: _input, trusted_hosts_file
 options:
   _input:

@@ -151,12 +151,17 @@ def fleet_keys(keys, this_host, sending_ips, peers):
             'server) or shared (one key for all of them, same type and size) on every server that signs it'
             % (len(conflicts), '; '.join(conflicts[:10])))
     own_networks = _sending_networks(this_host, sending_ips)
+    # The SPF this host describes for each domain: that of its first key with one (one pass, not one per domain).
+    own_spf = {}
+    for key in keys:
+        if key['spf'] is not None and key['domain'] not in own_spf:
+            own_spf[key['domain']] = key['spf']
     out = []
     merged = {}
     for key in keys:
         domain = key['domain']
         if domain not in merged:
-            described = [(this_host, k['spf']) for k in keys if k['domain'] == domain and k['spf'] is not None][:1]
+            described = [(this_host, own_spf[domain])] if domain in own_spf else []
             networks = [(this_host, n) for n in own_networks]
             seen = set()
             for host, other in by_domain.get(domain, []):
