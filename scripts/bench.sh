@@ -6,7 +6,8 @@
 #   2. the role, SMALL domains (5): a fresh container, first converge, then the rerun (changed=0 expected)
 #   3. the role, LARGE domains (500): the same on another fresh container
 #   4. a fresh container for the keys (python3-cryptography and opendkim-tools from Debian's archive, not timed):
-#      the machine's facts, and the CPU floor: one bare python3 process making KEYS RSA-2048 keys
+#      the machine's facts, and the CPU floor: one bare python3 process making KEYS RSA-2048 keys (then the same
+#      keys with one process per core at once, which says whether the cores really add up)
 #   5. one mailauth.dkim.dkim_key task making KEYS (200) new RSA-2048 keys there, then the same task again
 #   6. the usual Ansible loop of `opendkim-genkey -b 2048` over KEYS domains there
 #   7. dkim_key in-process and on the controller: scripts/bench_keys.py (also `make bench-keys`), output in
@@ -140,7 +141,9 @@ step_floor() {
   in_container keys "python3 - machine" <"$root/scripts/bench/figures.py" >>"$out/results.txt"
   echo "CPU floor: $keys RSA-2048 keys in one python3 process"
   in_container keys "python3 - floor $keys 2048" <"$root/scripts/bench/figures.py" >>"$out/results.txt"
-  grep -E '^(container|floor)\.' "$out/results.txt"
+  echo "the same $keys keys with every core busy (one process per core; a diagnostic)"
+  in_container keys "python3 - floor-all $keys 2048" <"$root/scripts/bench/figures.py" >>"$out/results.txt"
+  grep -E '^(container|floor|floor_all)\.' "$out/results.txt"
 }
 
 step_dkim_key() {
