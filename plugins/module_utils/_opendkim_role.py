@@ -399,25 +399,6 @@ def config_files(instances, trusted_hosts_file):
     return files
 
 
-def opendkim_table(keys, table, sign_subdomains=False):
-    """The entries of an instance's ``KeyTable`` or ``SigningTable`` for its ``keys``, one line each (every line
-    ends with a newline; no keys, no text). In Python because a template loop over 500 keys costs most of a second
-    per run inside Ansible, this one pass a few milliseconds."""
-    if table not in ('KeyTable', 'SigningTable'):
-        raise RoleInputError('opendkim_table: the table must be KeyTable or SigningTable, got %r' % (table,))
-    lines = []
-    for key in keys:
-        domain, selector = key['domain'], key['selector']
-        name = '%s._domainkey.%s' % (selector, domain)
-        if table == 'KeyTable':
-            lines.append('%s %s:%s:%s\n' % (name, domain, selector, key['path']))
-        else:
-            lines.append('*@%s %s\n' % (domain, name))
-            if sign_subdomains:
-                lines.append('*@*.%s %s\n' % (domain, name))
-    return ''.join(lines)
-
-
 # --------------------------------------------------------------------------------------------
 # Reload or restart
 # --------------------------------------------------------------------------------------------

@@ -221,7 +221,6 @@ FILTERS = {
     'trusted_hosts': _reported(role.trusted_hosts),
     'opendkim_instances': _reported(role.instances),
     'opendkim_files': _reported(role.config_files),
-    'opendkim_table': _reported(role.opendkim_table),
     'postfix_milter_settings': _reported(role.postfix_milter_settings),
     'postconf_changes': _reported(role.postconf_changes),
     'dns_publication': dns_publication,

@@ -424,32 +424,3 @@ def test_each_bypass_is_named_with_its_fix(overrides, macros, message, fix):
         assert fixes['main'] + fixes['master'] == [fix]
         # master.cf -o values take no white space (postconf -P refuses them)
         assert ' ' not in fix.split('=', 1)[1] or fix.startswith('milter_mail_macros=')
-
-
-TABLE_KEYS = [{'domain': 'example.com', 'selector': 'mail', 'path': '/etc/dkimkeys/example.com.mail.private'},
-              {'domain': 'xn--bcher-kva.example', 'selector': 's2', 'path': '/etc/dkimkeys/xn--bcher-kva.example.s2.private'}]
-
-
-@pytest.mark.parametrize('table, subdomains, text', [
-    ('KeyTable', False,
-     'mail._domainkey.example.com example.com:mail:/etc/dkimkeys/example.com.mail.private\n'
-     's2._domainkey.xn--bcher-kva.example xn--bcher-kva.example:s2:/etc/dkimkeys/xn--bcher-kva.example.s2.private\n'),
-    ('KeyTable', True,
-     'mail._domainkey.example.com example.com:mail:/etc/dkimkeys/example.com.mail.private\n'
-     's2._domainkey.xn--bcher-kva.example xn--bcher-kva.example:s2:/etc/dkimkeys/xn--bcher-kva.example.s2.private\n'),
-    ('SigningTable', False,
-     '*@example.com mail._domainkey.example.com\n*@xn--bcher-kva.example s2._domainkey.xn--bcher-kva.example\n'),
-    ('SigningTable', True,
-     '*@example.com mail._domainkey.example.com\n*@*.example.com mail._domainkey.example.com\n'
-     '*@xn--bcher-kva.example s2._domainkey.xn--bcher-kva.example\n'
-     '*@*.xn--bcher-kva.example s2._domainkey.xn--bcher-kva.example\n'),
-])
-def test_opendkim_table_lines(table, subdomains, text):
-    assert F['opendkim_table'](TABLE_KEYS, table, subdomains) == text
-    assert F['opendkim_table']([], table, subdomains) == ''
-
-
-def test_opendkim_table_names_an_unknown_table():
-    with pytest.raises(AnsibleFilterError) as failure:
-        F['opendkim_table'](TABLE_KEYS, 'TrustedHosts')
-    assert str(failure.value) == "opendkim_table: the table must be KeyTable or SigningTable, got 'TrustedHosts'"
