@@ -96,8 +96,8 @@ class ConfigFilesBackend(object):
                 else:
                     raise MailauthError('files: cannot read %s: %s; nothing was changed' % (path, exc.strerror))
             new = entry['content'].encode('utf-8')
-            attrs = st is not None and (stat.S_IMODE(st.st_mode) != mode or uid not in (None, st.st_uid)
-                                        or gid not in (None, st.st_gid))
+            attrs = st is not None and any((stat.S_IMODE(st.st_mode) != mode, uid not in (None, st.st_uid),
+                                            gid not in (None, st.st_gid)))
             plans.append({'path': path, 'old': old, 'new': new, 'mode': mode, 'uid': uid, 'gid': gid, 'stat': st,
                           'content_changed': old != new, 'attributes_changed': attrs})
         return plans
