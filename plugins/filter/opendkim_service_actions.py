@@ -35,11 +35,13 @@ options:
     type: dict
     required: true
   after:
-    description: The same, after the configuration was written.
-    type: dict
+    description: The files as the role rendered and wrote them with M(mailauth.dkim.config_files) (dicts with
+      C(path) and C(content)); an instance whose configuration file is not among them is restarted.
+    type: list
+    elements: dict
     required: true
   written:
-    description: The registered loop that wrote the files (C(item.dest), C(changed)).
+    description: The registered result of M(mailauth.dkim.config_files), which wrote the files (C(files)).
     type: dict
     required: true
   units:

@@ -41,11 +41,12 @@ def _mode(value, path):
     return mode
 
 
-def _id(name, database, kind, path):
+def _id(name, kind, path):
+    """The uid (``kind`` 'owner') or gid ('group') of ``name``; None when no name is given."""
     if name is None:
         return None
     try:
-        return database.getpwnam(name).pw_uid if kind == 'owner' else database.getgrnam(name).gr_gid
+        return pwd.getpwnam(name).pw_uid if kind == 'owner' else grp.getgrnam(name).gr_gid
     except KeyError:
         raise MailauthError('files: %s: %s %r does not exist on this host; nothing was changed' % (path, kind, name))
 
@@ -82,8 +83,8 @@ class ConfigFilesBackend(object):
                     path, 'listed twice' if path in seen else 'not an absolute path'))
             seen.add(path)
             mode = _mode(entry.get('mode') or '0644', path)
-            uid = _id(entry.get('owner'), pwd, 'owner', path)
-            gid = _id(entry.get('group'), grp, 'group', path)
+            uid = _id(entry.get('owner'), 'owner', path)
+            gid = _id(entry.get('group'), 'group', path)
             try:
                 old = read_no_follow(path)
                 st = os.lstat(path)
@@ -105,11 +106,9 @@ class ConfigFilesBackend(object):
     def run(self):
         plans = self.plan()
         written = [p for p in plans if p['content_changed']]
-        result = {
-            'changed': any(p['content_changed'] or p['attributes_changed'] for p in plans),
-            'files': [{'path': p['path'], 'changed': p['content_changed'] or p['attributes_changed'],
-                       'created': p['old'] is None} for p in plans],
-        }
+        files = [{'path': p['path'], 'changed': p['content_changed'] or p['attributes_changed'],
+                  'created': p['old'] is None} for p in plans]
+        result = {'changed': any(f['changed'] for f in files), 'files': files}
         if self.diff:
             result['diff'] = [{'before_header': p['path'], 'after_header': p['path'],
                                'before': (p['old'] or b'').decode('utf-8', 'replace'),

@@ -99,11 +99,11 @@ class PostconfBackend(object):
         files = (['main.cf'] if main_changes else []) + (['master.cf'] if master_changes else [])
         result = {'changed': bool(files), 'main': main_changes, 'master': master_changes, 'files': files}
         if self.diff:
-            changed = [(n, v) for n, v in main + master if now[n] != v]
             header = ' and '.join(files) or 'main.cf'
             result['diff'] = {
-                'before': ''.join('%s = %s\n' % (n, now[n]) for n, v in changed if now[n] is not None),
-                'after': ''.join('%s = %s\n' % (n, v) for n, v in changed),
+                'before': ''.join('%s = %s\n' % (n, now[n]) for n, v in main + master
+                                  if now[n] != v and now[n] is not None),
+                'after': ''.join(entry.replace('=', ' = ', 1) + '\n' for entry in main_changes + master_changes),
                 'before_header': header, 'after_header': header,
             }
         if files and not self.check_mode:
@@ -116,21 +116,23 @@ class PostconfBackend(object):
             saved = [(path, read_no_follow(path)) for path in paths]
         except (IOError, OSError) as exc:
             raise MailauthError('cannot read %s: %s; nothing was changed' % (exc.filename, exc.strerror))
+        undone = '%s put back and Postfix was not reloaded' % ' and '.join(files)
         try:
             if main_changes:
                 self._run([self.postconf, '-c', self.config_dir, '-e'] + main_changes, 'postconf -e')
             if master_changes:
                 self._run([self.postconf, '-c', self.config_dir, '-P'] + master_changes, 'postconf -P')
-            if self.params['check']:
-                rc, out, err = self.run_command([self.postfix, '-c', self.config_dir, 'check'])
-                if rc != 0:
-                    raise MailauthError('Postfix rejected the changed configuration', rc=rc,
-                                        stderr=(err or out).strip())
         except MailauthError as exc:
-            for path, data in saved:
-                write_atomic(path, data, same_mode_and_owner(path))
-            detail = exc.result.get('stderr') or str(exc)
-            raise MailauthError('%s; %s put back and Postfix was not reloaded: %s'
-                                % ('Postfix rejected the changed configuration' if 'stderr' in exc.result
-                                   else 'postconf could not change the configuration', ' and '.join(files), detail),
-                                **exc.result)
+            self._put_back(saved)
+            raise MailauthError('postconf could not change the configuration; %s: %s' % (undone, exc), **exc.result)
+        if self.params['check']:
+            rc, out, err = self.run_command([self.postfix, '-c', self.config_dir, 'check'])
+            if rc != 0:
+                self._put_back(saved)
+                raise MailauthError('Postfix rejected the changed configuration; %s: %s' % (undone, (err or out).strip()),
+                                    rc=rc, stderr=(err or out).strip())
+
+    @staticmethod
+    def _put_back(saved):
+        for path, data in saved:
+            write_atomic(path, data, same_mode_and_owner(path))

@@ -151,18 +151,24 @@ def _slurped(registered):
     return texts
 
 
+def _rendered(files):
+    """{configuration file: text} from the files the role rendered and wrote (``path``, ``content``)."""
+    return dict((entry['path'], entry['content']) for entry in files or [])
+
+
+def _written_paths(written):
+    """The paths mailauth.dkim.config_files changed (its registered result; none when it did not run)."""
+    return [entry['path'] for entry in (written or {}).get('files', []) if entry.get('changed')]
+
+
 def _changed_items(registered, key):
-    """The ``key`` of each changed item of a registered loop, or the changed paths of mailauth.dkim.config_files."""
-    registered = registered or {}
-    if 'files' in registered:
-        return [entry['path'] for entry in registered['files'] if entry.get('changed')]
-    return [result['item'][key] for result in registered.get('results', []) if result.get('changed')]
+    return [result['item'][key] for result in (registered or {}).get('results', []) if result.get('changed')]
 
 
 @_reported
 def opendkim_service_actions(instances, trusted_hosts_file, before, after, written, units):
-    return role.service_actions(instances, trusted_hosts_file, _slurped(before), _slurped(after),
-                                _changed_items(written, 'dest'), _changed_items(units, 'service'))
+    return role.service_actions(instances, trusted_hosts_file, _slurped(before), _rendered(after),
+                                _written_paths(written), _changed_items(units, 'service'))
 
 
 def _registered(value):

@@ -98,14 +98,24 @@ def _slurp(items, texts):
     return {'results': results}
 
 
+def _rendered(texts):
+    """The files as the role renders them for config_files (``path``, ``content``)."""
+    return [{'path': path, 'content': text, 'owner': 'root', 'group': 'root', 'mode': '0644'}
+            for path, text in texts.items()]
+
+
+def _written(changed):
+    """A registered result of config_files; ``changed`` maps paths to whether they changed."""
+    return {'changed': any(changed.values()),
+            'files': [{'path': path, 'changed': flag, 'created': False} for path, flag in changed.items()]}
+
+
 def test_filter_reads_the_registered_results_of_the_role():
-    """The shapes the role registers: slurp loops (a missing file is a non-failed item without content), the
-    template loop (item.dest) and the unit loop (item.service)."""
+    """The shapes the role passes: the slurp loop before (a missing file is a non-failed item without content),
+    the rendered files after, the result of config_files and the unit loop (item.service)."""
     before = _slurp([RSA, ED], {RSA['config_file']: CONF})
-    after = _slurp([RSA, ED], {RSA['config_file']: CONF, ED['config_file']: CONF.replace('8891', '8892')})
-    written = {'results': [{'item': {'dest': TRUSTED}, 'changed': False},
-                           {'item': {'dest': RSA['key_table']}, 'changed': True},
-                           {'item': {'dest': ED['config_file']}, 'changed': True}]}
+    after = _rendered({RSA['config_file']: CONF, ED['config_file']: CONF.replace('8891', '8892')})
+    written = _written({TRUSTED: False, RSA['key_table']: True, ED['config_file']: True})
     units = {'results': [{'item': RSA, 'changed': False}, {'item': ED, 'changed': False}]}
     out = F['opendkim_service_actions']([RSA, ED], TRUSTED, before, after, written, units)
     assert out == [
@@ -116,14 +126,12 @@ def test_filter_reads_the_registered_results_of_the_role():
     assert F['opendkim_service_actions']([RSA, ED], TRUSTED, before, after, written, units)[0]['action'] == 'restart'
 
 
-def test_a_service_whose_unit_changed_restarts_without_its_new_configuration_read():
-    """The handler does not read the new configuration of a service whose unit changed (a skipped slurp item): it
-    restarts, and the other service's choice still rests on what was read."""
+def test_a_service_whose_unit_changed_restarts_without_its_new_configuration():
+    """A service whose unit changed restarts whatever its configuration (here missing from the rendered files), and
+    the other service's choice still rests on its own files."""
     before = _slurp([RSA, ED], {RSA['config_file']: CONF, ED['config_file']: CONF})
-    after = {'results': [{'item': RSA, 'skipped': True, 'changed': False},
-                         {'item': ED, 'content': base64.b64encode(CONF.encode()).decode(), 'changed': False}]}
-    written = {'results': [{'item': {'dest': RSA['config_file']}, 'changed': True},
-                           {'item': {'dest': ED['key_table']}, 'changed': True}]}
+    after = _rendered({ED['config_file']: CONF})
+    written = _written({RSA['config_file']: True, ED['key_table']: True})
     units = {'results': [{'item': RSA, 'changed': True}, {'item': ED, 'changed': False}]}
     assert F['opendkim_service_actions']([RSA, ED], TRUSTED, before, after, written, units) == [
         {'service': 'opendkim', 'action': 'restart', 'reason': 'its systemd unit changed'},
@@ -134,10 +142,8 @@ def test_a_service_whose_unit_changed_restarts_without_its_new_configuration_rea
 def test_filter_reads_the_files_written_by_config_files():
     """The role writes the OpenDKIM files with mailauth.dkim.config_files: its ``files`` say which changed."""
     before = _slurp([RSA, ED], {RSA['config_file']: CONF, ED['config_file']: CONF})
-    after = _slurp([RSA, ED], {RSA['config_file']: CONF, ED['config_file']: CONF})
-    written = {'changed': True, 'files': [{'path': TRUSTED, 'changed': False, 'created': False},
-                                          {'path': ED['signing_table'], 'changed': True, 'created': False},
-                                          {'path': RSA['config_file'], 'changed': False, 'created': False}]}
+    after = _rendered({RSA['config_file']: CONF, ED['config_file']: CONF})
+    written = _written({TRUSTED: False, ED['signing_table']: True, RSA['config_file']: False})
     units = {'results': [{'item': RSA, 'changed': False}, {'item': ED, 'changed': False}]}
     assert F['opendkim_service_actions']([RSA, ED], TRUSTED, before, after, written, units) == [
         {'service': 'opendkim', 'action': 'none', 'reason': 'none of its files changed'},
