@@ -17,8 +17,9 @@ description:
     C(PidFile), C(UMask), C(Background), C(ChangeRootDirectory), C(AutoRestart*), C(MilterDebug), C(QueryCache),
     C(POPDBFile), C(StrictTestMode), C(TestPublicKeys)); C(reload) (SIGUSR1: the configuration, KeyTable,
     SigningTable and TrustedHosts are read again, no connection is dropped) when only its configuration, tables
-    or TrustedHosts changed otherwise; C(none) when none of its files changed.'
-positional: _input, trusted_hosts_file, before, after, written, units
+    or TrustedHosts changed otherwise; C(none) when none of its files changed, or when the run started the service
+    after writing them (O(started)), so that it already runs with them.'
+positional: _input, trusted_hosts_file, before, after, written, units, started
 options:
   _input:
     description: Instances from P(mailauth.dkim.opendkim_instances#filter).
@@ -48,6 +49,14 @@ options:
     description: The registered loop that wrote the systemd units (C(item.service), C(changed)).
     type: dict
     required: true
+  started:
+    description:
+      - The registered C(ansible.builtin.systemd_service) loop (C(state=started), C(item.service)) that ran after
+        every file was written. An item that changed while its unit was neither active nor activating before it
+        (C(status.ActiveState)) was started by it and needs neither a reload nor a restart.
+      - Left out, every service is judged by its files and unit alone.
+    type: dict
+    version_added: 0.4.0
 '''
 
 EXAMPLES = r'''

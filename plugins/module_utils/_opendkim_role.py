@@ -428,18 +428,21 @@ def opendkim_settings(text):
     return settings
 
 
-def service_action(before, after, changed_files, unit_changed):
+def service_action(before, after, changed_files, unit_changed, started=False):
     """What one OpenDKIM service needs after a change: ``(action, reason)``, action 'restart', 'reload' or 'none'.
 
     ``before``: the text of its configuration file before the run (None: there was none, so this is its first
     start with the role's configuration); ``after``: the text now (None: not written, check mode on a fresh host);
     ``changed_files``: the changed files it reads (configuration, KeyTable, SigningTable, TrustedHosts);
-    ``unit_changed``: its systemd unit or drop-in changed. A restart is chosen when the unit changed, on the first
-    start, or when a setting OpenDKIM reads only at start (RESTART_ONLY_SETTINGS) differs; a reload (SIGUSR1,
-    which drops no connection and keeps every message in flight on the configuration it started with) when only
-    what a reload reads again changed; nothing when none of its files changed (key files are read for every
-    message, so a key file alone needs neither).
+    ``unit_changed``: its systemd unit or drop-in changed; ``started``: the run started the service after it wrote
+    all of these (it was not running), so it already runs with them. A restart is chosen when the unit changed, on
+    the first start, or when a setting OpenDKIM reads only at start (RESTART_ONLY_SETTINGS) differs; a reload
+    (SIGUSR1, which drops no connection and keeps every message in flight on the configuration it started with)
+    when only what a reload reads again changed; nothing when none of its files changed (key files are read for
+    every message, so a key file alone needs neither) or when the run started it.
     """
+    if started:
+        return 'none', 'started by this run with its new files'
     if unit_changed:
         return 'restart', 'its systemd unit changed'
     if before is None or after is None:
@@ -455,19 +458,21 @@ def service_action(before, after, changed_files, unit_changed):
     return 'none', 'none of its files changed'
 
 
-def service_actions(instances, trusted_hosts_file, before, after, changed_paths, changed_units):
+def service_actions(instances, trusted_hosts_file, before, after, changed_paths, changed_units, started=()):
     """``service_action`` for each OpenDKIM instance.
 
     ``instances``: from ``instances`` (``service``, ``config_file``, ``key_table``, ``signing_table``);
     ``before``/``after``: {configuration file: text or None}; ``changed_paths``: the files the run changed;
-    ``changed_units``: the services whose unit changed. Returns dicts with ``service``, ``action`` and ``reason``.
+    ``changed_units``: the services whose unit changed; ``started``: the services the run started after writing
+    their files. Returns dicts with ``service``, ``action`` and ``reason``.
     """
     changed = set(changed_paths)
     out = []
     for inst in instances:
         own = [inst['config_file'], inst['key_table'], inst['signing_table'], trusted_hosts_file]
         action, reason = service_action(before.get(inst['config_file']), after.get(inst['config_file']),
-                                        [path for path in own if path in changed], inst['service'] in changed_units)
+                                        [path for path in own if path in changed], inst['service'] in changed_units,
+                                        inst['service'] in started)
         out.append({'service': inst['service'], 'action': action, 'reason': reason})
     return out
 

@@ -165,10 +165,18 @@ def _changed_items(registered, key):
     return [result['item'][key] for result in (registered or {}).get('results', []) if result.get('changed')]
 
 
+def _started_services(registered):
+    """The services a registered loop of ansible.builtin.systemd_service (state=started) started: its ``status`` is
+    the unit's state before the task, so a changed item whose unit was not active or activating was started."""
+    return [result['item']['service'] for result in (registered or {}).get('results', [])
+            if result.get('changed') and not result.get('failed')
+            and (result.get('status') or {}).get('ActiveState') not in (None, 'active', 'activating')]
+
+
 @_reported
-def opendkim_service_actions(instances, trusted_hosts_file, before, after, written, units):
+def opendkim_service_actions(instances, trusted_hosts_file, before, after, written, units, started=None):
     return role.service_actions(instances, trusted_hosts_file, _slurped(before), _rendered(after),
-                                _written_paths(written), _changed_items(units, 'service'))
+                                _written_paths(written), _changed_items(units, 'service'), _started_services(started))
 
 
 def _registered(value):

@@ -149,3 +149,53 @@ def test_filter_reads_the_files_written_by_config_files():
         {'service': 'opendkim', 'action': 'none', 'reason': 'none of its files changed'},
         {'service': 'opendkim-ed25519', 'action': 'reload', 'reason': 'changed: /etc/opendkim/SigningTable.ed25519'},
     ]
+
+
+def _started(states):
+    """A registered loop of systemd_service (state=started): ``states`` maps each instance to its ActiveState before
+    the task and whether the task changed it."""
+    return {'results': [{'item': inst, 'changed': changed, 'status': {'ActiveState': state}}
+                        for inst, (state, changed) in states]}
+
+
+def test_a_service_the_run_started_is_neither_restarted_nor_reloaded():
+    """A new package's OpenDKIM is stopped during the run and started by "Enable and start OpenDKIM" after every
+    file was written: its unit and configuration changed, but it already runs with them (no 0 to 5 s restart)."""
+    before = _slurp([RSA, ED], {RSA['config_file']: 'Socket local:/run/opendkim/opendkim.sock\n'})
+    after = _rendered({RSA['config_file']: CONF, ED['config_file']: CONF.replace('8891', '8892')})
+    written = _written({TRUSTED: True, RSA['config_file']: True, ED['config_file']: True})
+    units = {'results': [{'item': RSA, 'changed': True}, {'item': ED, 'changed': True}]}
+    started = _started([(RSA, ('inactive', True)), (ED, ('inactive', True))])
+    assert F['opendkim_service_actions']([RSA, ED], TRUSTED, before, after, written, units, started) == [
+        {'service': 'opendkim', 'action': 'none', 'reason': 'started by this run with its new files'},
+        {'service': 'opendkim-ed25519', 'action': 'none', 'reason': 'started by this run with its new files'},
+    ]
+
+
+@pytest.mark.parametrize('state, changed', [
+    ('active', False),        # running all along: "Enable and start" changed nothing
+    ('active', True),         # running, only enabled by the task: it still runs the old files
+    ('activating', True),
+])
+def test_a_service_that_was_running_still_restarts(state, changed):
+    before = _slurp([RSA], {RSA['config_file']: CONF})
+    after = _rendered({RSA['config_file']: CONF})
+    written = _written({RSA['config_file']: False})
+    units = {'results': [{'item': RSA, 'changed': True}]}
+    started = _started([(RSA, (state, changed))])
+    assert F['opendkim_service_actions']([RSA], TRUSTED, before, after, written, units, started) == [
+        {'service': 'opendkim', 'action': 'restart', 'reason': 'its systemd unit changed'}]
+
+
+def test_failed_or_deactivating_services_started_by_the_run_count_as_started():
+    """A unit that had failed, or was still stopping (the background stop of a new package), was started."""
+    before = _slurp([RSA, ED], {RSA['config_file']: CONF, ED['config_file']: CONF})
+    after = _rendered({RSA['config_file']: CONF, ED['config_file']: CONF})
+    written = _written({RSA['key_table']: True, ED['key_table']: True})
+    started = _started([(RSA, ('failed', True)), (ED, ('deactivating', True))])
+    out = F['opendkim_service_actions']([RSA, ED], TRUSTED, before, after, written, {}, started)
+    assert [o['action'] for o in out] == ['none', 'none']
+    # A failed start is not a start.
+    started['results'][0]['failed'] = True
+    out = F['opendkim_service_actions']([RSA, ED], TRUSTED, before, after, written, {}, started)
+    assert [o['action'] for o in out] == ['reload', 'none']
