@@ -11,7 +11,8 @@ its functions may change or disappear in any release.
 Installs the Debian packages that dpkg does not list as installed, with ``apt-get install``; the package lists are
 refreshed first when they are older than ``cache_valid_time``, and only when something is to be installed. Asks
 dpkg-query and apt-get only, so the host needs no python3-apt, and a run where everything is installed never goes
-to the network.
+to the network. Services named in ``keep_stopped`` that a new package would start are held back by a runtime drop-in for
+the time of the installation, so that its maintainer scripts cannot start them with the package's defaults.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -25,6 +26,14 @@ from ansible_collections.mailauth.dkim.plugins.module_utils._errors import Maila
 # Debian Policy 5.6.1: lower case letters, digits, + - . ; at least two characters, starting alphanumerically.
 # An architecture qualifier (libc6:amd64) is allowed; versions (name=1.0) and patterns are not.
 _NAME = re.compile(r'^[a-z0-9][a-z0-9+.-]+(:[a-z0-9][a-z0-9-]*)?$')
+# systemd unit names (systemd.unit(5)): a name of these characters with the unit type as suffix.
+_UNIT = re.compile(r'^[A-Za-z0-9:_.\\@-]+\.(service|socket|timer|path)$')
+# Where systemd keeps its runtime units: present when it runs as the init system (sd_booted(3)).
+SYSTEMD_RUNTIME = '/run/systemd/system'
+# keep_stopped: the runtime drop-in that keeps a unit from starting while its package is installed.
+HOLD_FILE = 'zz-mailauth-dkim-keep-stopped.conf'
+HOLD_TEXT = ('# mailauth.dkim.deb_packages: keeps this unit from starting while its package is installed; removed '
+             'after the installation.\n[Unit]\nConditionPathExists=/dev/null/held-by-mailauth.dkim.deb_packages\n')
 # dpkg's database and apt's lists (what ansible.builtin.apt's cache_valid_time looks at too).
 UPDATE_STAMP = '/var/lib/apt/periodic/update-success-stamp'
 LISTS_DIR = '/var/lib/apt/lists'
@@ -44,6 +53,18 @@ def check_names(names):
     return out
 
 
+def check_units(units):
+    """The unit names, each once in their order, or a MailauthError naming the first one that is no unit name."""
+    out = []
+    for unit in units:
+        if not isinstance(unit, str) or unit.startswith('-') or not _UNIT.match(unit):
+            raise MailauthError('keep_stopped: %r is not a systemd unit name with its type (opendkim.service); '
+                                'nothing was installed' % (unit,))
+        if unit not in out:
+            out.append(unit)
+    return out
+
+
 def installed_packages(dpkg_query_output):
     """The names (and name:architecture) that ``dpkg-query -W -f '${binary:Package} ${Status}\\n'`` shows as
     installed (status "install ok installed" or "hold ok installed")."""
@@ -57,16 +78,19 @@ def installed_packages(dpkg_query_output):
 
 
 class DebPackagesBackend(object):
-    """``params``: name, cache_valid_time, install_recommends, lock_timeout. ``run(argv)`` returns
+    """``params``: name, cache_valid_time, install_recommends, lock_timeout, keep_stopped. ``run(argv)`` returns
     (rc, stdout, stderr) and runs with ENVIRONMENT; ``now()``, ``mtime(path)`` (None: no such path) and
-    ``has_lists()`` (whether apt has any package index) read the clock and apt's state."""
+    ``has_lists()`` (whether apt has any package index) read the clock and apt's state; ``runtime_dir`` is
+    systemd's runtime unit directory (missing: systemd does not run)."""
 
-    def __init__(self, params, run, dpkg_query='dpkg-query', apt_get='apt-get', check_mode=False, now=time.time,
-                 mtime=None, has_lists=None):
+    def __init__(self, params, run, dpkg_query='dpkg-query', apt_get='apt-get', systemctl='systemctl',
+                 check_mode=False, now=time.time, mtime=None, has_lists=None, runtime_dir=SYSTEMD_RUNTIME):
         self.params = params
         self.run_command = run
         self.dpkg_query = dpkg_query
         self.apt_get_path = apt_get
+        self.systemctl = systemctl
+        self.runtime_dir = runtime_dir
         self.check_mode = check_mode
         self.now = now
         self.mtime = mtime or _mtime
@@ -96,12 +120,75 @@ class DebPackagesBackend(object):
             raise MailauthError('%s failed (exit %d): %s' % (what, rc, (err or out).strip()[-2000:]), rc=rc,
                                 stdout=out, stderr=err)
 
+    def units_to_hold(self, units):
+        """The units that no installed package provides yet (systemd knows no unit file for them): those a new
+        package would start. None without systemd."""
+        if not units or not os.path.isdir(self.runtime_dir):
+            return []
+        held = []
+        for unit in units:
+            rc, out, err = self.run_command([self.systemctl, 'show', '-p', 'LoadState', '--value', unit])
+            if rc != 0:
+                raise MailauthError('systemctl show %s failed (exit %d): %s' % (unit, rc, (err or out).strip()), rc=rc)
+            if out.strip() == 'not-found':
+                held.append(unit)
+        return held
+
+    def hold_file(self, unit):
+        return os.path.join(self.runtime_dir, unit + '.d', HOLD_FILE)
+
+    def hold(self, units):
+        """A runtime drop-in (under /run, gone at reboot) with a start condition that never holds: the maintainer
+        scripts' start is skipped ("start condition failed"), while enabling the unit works as usual. systemd reads
+        it with the unit file the package brings (the package reloads systemd before it starts the unit)."""
+        for unit in units:
+            path = self.hold_file(unit)
+            if not os.path.isdir(os.path.dirname(path)):
+                os.mkdir(os.path.dirname(path), 0o755)
+            with open(path, 'w') as handle:
+                handle.write(HOLD_TEXT)
+
+    def release(self, units, error=None):
+        """Removes the drop-ins and reloads systemd; a failure says so, after the installation's own error."""
+        if not units:
+            return
+        problems = []
+        for unit in units:
+            path = self.hold_file(unit)
+            try:
+                os.remove(path)
+                os.rmdir(os.path.dirname(path))
+            except OSError as exc:
+                if os.path.exists(path):
+                    problems.append('cannot remove %s (%s)' % (path, exc.strerror))
+        rc, out, err = self.run_command([self.systemctl, 'daemon-reload'])
+        if rc != 0:
+            problems.append('systemctl daemon-reload failed (exit %d): %s' % (rc, (err or out).strip()))
+        if problems:
+            msg = ('%s: %s will not start until the drop-in is gone and systemd reloaded (or a reboot)'
+                   % ('; '.join(problems), ', '.join(units)))
+            raise MailauthError('%s; and %s' % (error, msg) if error else msg, rc=rc or 1)
+
     def run(self):
         names = check_names(self.params['name'])
+        units = check_units(self.params.get('keep_stopped') or [])
         missing = self.missing(names)
-        result = {'changed': bool(missing), 'installed': missing, 'cache_updated': False}
+        result = {'changed': bool(missing), 'installed': missing, 'cache_updated': False, 'kept_stopped': []}
         if not missing or self.check_mode:
             return result
+        held = self.units_to_hold(units)
+        try:
+            self.hold(held)
+            result['kept_stopped'] = held
+            self.install(missing, result)
+        except (MailauthError, OSError) as exc:
+            self.release(held, exc if isinstance(exc, MailauthError) else
+                         MailauthError('cannot hold back %s: %s' % (', '.join(held), exc)))
+            raise
+        self.release(held)
+        return result
+
+    def install(self, missing, result):
         age = self.lists_age()
         if age is None or age > self.params['cache_valid_time']:
             self.apt_get(['update'], 'apt-get update')
@@ -125,7 +212,6 @@ class DebPackagesBackend(object):
                 'apt-get installed something else than %s: dpkg does not list %s as installed (a virtual package? '
                 'name the package that provides it)' % (' '.join(missing), ', '.join(still)),
                 installed=[name for name in missing if name not in still])
-        return result
 
 
 def _mtime(path):

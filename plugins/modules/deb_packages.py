@@ -57,6 +57,20 @@ options:
     description: Seconds to wait for another apt or dpkg run to finish (C(DPkg::Lock::Timeout)).
     type: int
     default: 60
+  keep_stopped:
+    description:
+      - systemd units (with their type, C(opendkim.service)) that a new package must not start. Debian's
+        maintainer scripts start a package's service at once, with the package's default configuration; a
+        playbook that configures the service next would then have to stop or restart it.
+      - For a unit that no installed package provides yet, a runtime drop-in
+        (C(/run/systemd/system/UNIT.d/zz-mailauth-dkim-keep-stopped.conf), gone at reboot) with a start condition
+        that never holds is in place for the time of the installation, so the package's start is skipped while its
+        enabling works as usual. It is removed after the installation, whether that succeeded or not, and systemd
+        reloaded. The unit is left stopped; start it yourself. Units that exist already are left alone, and so is
+        everything on a host without systemd.
+    type: list
+    elements: str
+    default: []
 requirements:
   - dpkg and apt on the managed host.
 seealso:
@@ -67,6 +81,11 @@ EXAMPLES = r'''
 - name: Install OpenDKIM (nothing happens, and nothing is downloaded, when it is installed)
   mailauth.dkim.deb_packages:
     name: [opendkim, opendkim-tools, python3-cryptography]
+
+- name: Install OpenDKIM without starting it with Debian's default configuration
+  mailauth.dkim.deb_packages:
+    name: [opendkim]
+    keep_stopped: [opendkim.service]
 '''
 
 RETURN = r'''
@@ -81,6 +100,12 @@ cache_updated:
   returned: always
   type: bool
   sample: true
+kept_stopped:
+  description: The units of O(keep_stopped) that were held back during the installation (the new ones).
+  returned: always
+  type: list
+  elements: str
+  sample: [opendkim.service]
 '''
 
 from ansible.module_utils.basic import AnsibleModule
@@ -96,6 +121,7 @@ def main():
             cache_valid_time=dict(type='int', default=3600),
             install_recommends=dict(type='bool', default=False),
             lock_timeout=dict(type='int', default=60),
+            keep_stopped=dict(type='list', elements='str', default=[]),
         ),
         supports_check_mode=True,
     )
@@ -104,6 +130,7 @@ def main():
         run=lambda argv: module.run_command(argv, environ_update=ENVIRONMENT),
         dpkg_query=module.get_bin_path('dpkg-query', required=True),
         apt_get=module.get_bin_path('apt-get', required=True),
+        systemctl=module.get_bin_path('systemctl') or 'systemctl',
         check_mode=module.check_mode)
     try:
         result = backend.run()

@@ -8,6 +8,7 @@ import email
 import email.policy
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -132,6 +133,19 @@ def test_services_enabled_and_running(host):
     for service in ("opendkim", "opendkim-ed25519", "postfix"):
         assert host.service(service).is_enabled, service
         assert host.service(service).is_running, service
+
+
+def test_opendkim_never_ran_with_the_package_defaults(host):
+    """The first converge held the new package's own start back (deb_packages keep_stopped): in the journal the
+    package's start was skipped before OpenDKIM ever started, and no hold is left behind."""
+    lines = host.run_expect([0], "journalctl -u opendkim.service --no-pager -o cat").stdout.splitlines()
+    # systemd 252 (Debian 12): "... was skipped because of an unmet condition check (ConditionPathExists=...)";
+    # systemd 257 (Debian 13): "... skipped, unmet condition check ConditionPathExists=...".
+    held = [n for n, line in enumerate(lines)
+            if re.search(r"skipped.* unmet condition check \(?ConditionPathExists=/dev/null/held-by-mailauth", line)]
+    started = [n for n, line in enumerate(lines) if line.startswith("OpenDKIM Filter v")]
+    assert held and started and held[0] < started[0], "\n".join(lines)
+    assert not host.file("/run/systemd/system/opendkim.service.d").exists
 
 
 def test_opendkim_listens_where_configured(host, sockets):
