@@ -71,7 +71,8 @@ def settle(path, seconds=2):
 
 
 class PostconfBackend(object):
-    """``params``: main, master (lists of entries), config_dir, check. ``run(argv)`` returns (rc, stdout, stderr)."""
+    """``params``: main, master (lists of entries), config_dir, check, reload. ``run(argv)`` returns (rc, stdout,
+    stderr)."""
 
     def __init__(self, params, run, postconf='postconf', postfix='postfix', check_mode=False, diff=False):
         self.params = params
@@ -106,7 +107,8 @@ class PostconfBackend(object):
         main_changes = ['%s=%s' % (n, v) for n, v in main if now[n] != v]
         master_changes = ['%s=%s' % (n, v) for n, v in master if now[n] != v]
         files = (['main.cf'] if main_changes else []) + (['master.cf'] if master_changes else [])
-        result = {'changed': bool(files), 'main': main_changes, 'master': master_changes, 'files': files}
+        result = {'changed': bool(files), 'main': main_changes, 'master': master_changes, 'files': files,
+                  'reloaded': False}
         if self.diff:
             header = ' and '.join(files) or 'main.cf'
             result['diff'] = {
@@ -117,7 +119,19 @@ class PostconfBackend(object):
             }
         if files and not self.check_mode:
             self.apply(main_changes, master_changes, files)
+            if self.params.get('reload'):
+                result['reloaded'] = self.reload()
         return result
+
+    def reload(self):
+        """``postfix reload`` when Postfix runs (``postfix status``); a stopped Postfix reads the files when it
+        starts. Whether it reloaded."""
+        rc, out, err = self.run_command([self.postfix, '-c', self.config_dir, 'status'])
+        if rc != 0:
+            return False
+        self._run([self.postfix, '-c', self.config_dir, 'reload'],
+                  'postfix reload (the changed configuration passed the check and stays)')
+        return True
 
     def apply(self, main_changes, master_changes, files):
         paths = [os.path.join(self.config_dir, name) for name in files]

@@ -19,7 +19,8 @@ description:
   - One transaction. The files about to change are kept in memory, changed, and checked with C(postfix check); when
     C(postconf) or the check fails, both are written back byte for byte and the task fails with Postfix's message.
     No backup file is left behind.
-  - Reloads nothing; notify a handler that reloads Postfix when RV(files) is not empty (the task reports changed).
+  - Reloads Postfix only with O(reload); otherwise notify a handler that reloads Postfix when RV(files) is not empty
+    (the task reports changed).
 author:
   - mailauth.dkim contributors (@mailauth)
 attributes:
@@ -56,6 +57,14 @@ options:
     description: Run C(postfix check) after the change, and undo the change when it fails.
     type: bool
     default: true
+  reload:
+    description:
+      - After a change (that passed the check), C(postfix reload) when Postfix runs (C(postfix status)); a stopped
+        Postfix is left stopped and reads the files when it starts. RV(reloaded) says whether it reloaded.
+      - Saves a handler when nothing else must happen first, such as a milter that must be restarted before Postfix
+        connects to its new address.
+    type: bool
+    default: false
 requirements:
   - Postfix (C(postconf) and C(postfix)) on the managed host.
 '''
@@ -95,6 +104,11 @@ files:
   type: list
   elements: str
   sample: ["main.cf"]
+reloaded:
+  description: Whether the module reloaded Postfix (O(reload), a change made, Postfix running).
+  returned: always
+  type: bool
+  sample: true
 '''
 
 from ansible.module_utils.basic import AnsibleModule
@@ -110,6 +124,7 @@ def main():
             master=dict(type='list', elements='str', default=[]),
             config_dir=dict(type='path', default='/etc/postfix'),
             check=dict(type='bool', default=True),
+            reload=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )

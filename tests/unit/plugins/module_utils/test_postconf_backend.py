@@ -55,17 +55,25 @@ def _write(path, changes):
 class FakePostfix(object):
     """postconf [-P] names, postconf -e/-P entries and postfix check, on ``name = value`` files."""
 
-    def __init__(self, directory, check_error=None, fail_edit=None):
+    def __init__(self, directory, check_error=None, fail_edit=None, running=True):
         self.directory = directory
         self.check_error = check_error
         self.fail_edit = fail_edit
         self.calls = []
         self.main_cf_hot = None
+        self.running = running
+        self.reloads = []  # main.cf as each reload read it
 
     def __call__(self, argv):
         self.calls.append(argv)
         assert argv[1:3] == ['-c', self.directory]
         main, master = os.path.join(self.directory, 'main.cf'), os.path.join(self.directory, 'master.cf')
+        if argv[0] == 'postfix' and argv[3:] == ['status']:
+            return (0, '', '') if self.running else (1, '', 'postfix/postfix-script: the Postfix mail system is not running')
+        if argv[0] == 'postfix' and argv[3:] == ['reload']:
+            assert self.running
+            self.reloads.append(open(main, 'rb').read())
+            return 0, '', ''
         if argv[0] == 'postfix':
             assert argv[3:] == ['check']
             # Postfix's util/load_file.c reads main.cf again (0.3 s pauses) while st_mtime >= start - 1 second.
@@ -92,8 +100,8 @@ def config(tmp_path):
     return str(tmp_path)
 
 
-def backend(config, run, main=(), master=(), check=True, check_mode=False, diff=False):
-    params = {'main': list(main), 'master': list(master), 'config_dir': config, 'check': check}
+def backend(config, run, main=(), master=(), check=True, check_mode=False, diff=False, reload=False):
+    params = {'main': list(main), 'master': list(master), 'config_dir': config, 'check': check, 'reload': reload}
     return PostconfBackend(params, run, check_mode=check_mode, diff=diff)
 
 
@@ -119,7 +127,7 @@ def test_only_settings_that_differ_change_and_a_rerun_changes_nothing(config):
 
     again = FakePostfix(config)
     rerun = backend(config, again, main=wanted, master=['submission/inet/smtpd_milters=inet:localhost:8893']).run()
-    assert rerun == {'changed': False, 'main': [], 'master': [], 'files': []}
+    assert rerun == {'changed': False, 'main': [], 'master': [], 'files': [], 'reloaded': False}
     assert not [call for call in again.calls if call[0] == 'postfix' or '-e' in call]
 
 
@@ -129,7 +137,7 @@ def test_check_mode_reports_and_changes_nothing(config):
                      master=['submission/inet/smtpd_milters=inet:localhost:8891'], check_mode=True).run()
     assert result == {'changed': True, 'main': ['milter_default_action=accept'],
                       'master': ['submission/inet/smtpd_milters=inet:localhost:8891'],
-                      'files': ['main.cf', 'master.cf']}
+                      'files': ['main.cf', 'master.cf'], 'reloaded': False}
     assert open(os.path.join(config, 'main.cf'), 'rb').read() == MAIN_CF
     assert open(os.path.join(config, 'master.cf'), 'rb').read() == MASTER_CF
     assert not [call for call in run.calls if call[0] == 'postfix' or '-e' in call]
@@ -213,3 +221,27 @@ def test_postfix_check_does_not_wait_for_main_cf_to_cool_down(config):
     assert run.main_cf_hot is False
     assert os.stat(os.path.join(config, 'main.cf')).st_mtime < before - 1
     assert _read(os.path.join(config, 'main.cf'))['milter_default_action'] == 'accept'
+
+
+def test_reload_after_a_checked_change_reads_the_new_file(config):
+    run = FakePostfix(config)
+    result = backend(config, run, main=['milter_default_action=accept'], reload=True).run()
+    assert result['reloaded'] is True
+    assert len(run.reloads) == 1 and b'milter_default_action = accept' in run.reloads[0]
+    assert [call[3:] for call in run.calls if call[0] == 'postfix'] == [['check'], ['status'], ['reload']]
+
+
+@pytest.mark.parametrize('case', ['no change', 'stopped', 'check mode', 'not asked'])
+def test_no_reload_without_a_change_a_running_postfix_or_the_option(config, case):
+    run = FakePostfix(config, running=case != 'stopped')
+    wanted = ['milter_default_action=tempfail'] if case == 'no change' else ['milter_default_action=accept']
+    result = backend(config, run, main=wanted, check_mode=case == 'check mode', reload=case != 'not asked').run()
+    assert result['reloaded'] is False and run.reloads == []
+    assert result['changed'] is (case != 'no change')
+
+
+def test_a_rejected_change_is_not_reloaded(config):
+    run = FakePostfix(config, check_error="postfix/postfix-script: fatal: missing 'postlog' service in master.cf")
+    with pytest.raises(MailauthError):
+        backend(config, run, main=['milter_default_action=accept'], reload=True).run()
+    assert run.reloads == [] and not [call for call in run.calls if call[3:] == ['status']]
