@@ -331,17 +331,23 @@ class KeyBackend(object):
         self.validate(items)
         for item in items:
             self.inspect(item)
+        todo = []
         if not self.check_mode:
-            # Every new key is generated before any file is written.
             todo = [item for item in items if item['action'] in ('create', 'replace') and item['given'] is None]
             for item in items:
                 if item['action'] in ('create', 'replace') and item['given'] is not None:
                     item['pem'] = item['given']
-            workers = self.params['workers'] or os.cpu_count() or 1
-            pems = generate_many([(item['type'] or 'rsa', item['size']) for item in todo], workers)
-            for item, pem in zip(todo, pems):
-                item['pem'] = pem
-        results = [self.apply(item) for item in items]
+        # The workers make the keys in order while each one made is written here (its file write and fsync overlap
+        # the generation of the next ones).
+        workers = self.params['workers'] or os.cpu_count() or 1
+        pems = generate_many([(item['type'] or 'rsa', item['size']) for item in todo], workers)
+        new = set(id(item) for item in todo)
+        results = []
+        for item in items:
+            if id(item) in new:
+                item['pem'] = next(pems)
+            results.append(self.apply(item))
+        next(pems, None)  # lets the pool shut down
         mismatched = [r for r in results if r.get('mismatch') and r.get('status') == 'kept']
         for r in mismatched[:10]:
             self.warnings.append('%s kept unchanged: %s; set force=true to replace it (a backup is kept)'

@@ -152,13 +152,16 @@ def generate_pem(request):
 
 
 def generate_many(requests, workers=1):
-    """PEM bytes for each (type, size) request, in order.
+    """PEM bytes for each (type, size) request, in order, yielded as each key is made (so that the caller can
+    write one key while the workers make the next ones).
 
     RSA generation is CPU-bound and holds the GIL, so with ``workers`` > 1 and enough RSA keys to be worth it,
     the keys are made in forked worker processes on this host (the key bytes come back over a local pipe and
-    never leave the host). Where process pools are not available, it falls back to generating in-process.
+    never leave the host). Where process pools are not available, or the pool breaks, the keys not yet made are
+    generated in-process. A caller that stops early (closing the generator) cancels the keys not started yet.
     """
     requests = list(requests)
+    done = 0
     costly = sum(1 for key_type, dummy in requests if key_type != 'ed25519')
     if workers > 1 and costly >= 4:
         try:
@@ -166,11 +169,33 @@ def generate_many(requests, workers=1):
             from concurrent.futures import ProcessPoolExecutor
             from concurrent.futures.process import BrokenProcessPool
             context = multiprocessing.get_context('fork')
-            with ProcessPoolExecutor(max_workers=min(workers, costly), mp_context=context) as pool:
-                return list(pool.map(generate_pem, requests))
-        except (ImportError, OSError, ValueError, NotImplementedError, BrokenProcessPool):
-            pass
-    return [generate_pem(request) for request in requests]
+            pool = ProcessPoolExecutor(max_workers=min(workers, costly), mp_context=context)
+        except (ImportError, OSError, ValueError, NotImplementedError):
+            pool = None
+        if pool is not None:
+            finished = False
+            try:
+                for pem in pool.map(generate_pem, requests):
+                    done += 1
+                    yield pem
+                finished = True
+            except (OSError, ValueError, NotImplementedError, BrokenProcessPool):
+                pass
+            finally:
+                _shutdown(pool, wait=finished)
+    for request in requests[done:]:
+        yield generate_pem(request)
+
+
+def _shutdown(pool, wait):
+    """Shuts a pool down; without waiting, the queued work is cancelled (Python >= 3.9) instead of done."""
+    if wait:
+        pool.shutdown(wait=True)
+        return
+    try:
+        pool.shutdown(wait=False, cancel_futures=True)
+    except TypeError:
+        pool.shutdown(wait=False)
 
 
 def private_key_to_pem(key):

@@ -237,3 +237,22 @@ def test_key_directory_that_is_a_symbolic_link_is_refused_before_any_change(tmp_
     assert os.path.islink(str(link)) and (target == 'missing') != os.path.isdir(str(outside))
     if target == 'outside':
         assert stat.S_IMODE(os.stat(str(outside)).st_mode) == 0o755 and os.listdir(str(outside)) == []
+
+
+@pytest.mark.parametrize('tools', [False, True])
+def test_opendkim_tools_are_installed_only_when_asked(tmp_path, ansible_env, tools):
+    """opendkim_install_tools: the package list the role hands to deb_packages (check mode on this host reports the
+    packages it lacks: none of the OpenDKIM ones are installed here)."""
+    playbook, env = ansible_env
+    env = dict(env, ANSIBLE_STDOUT_CALLBACK='ansible.builtin.default')
+    play = tmp_path / 'play.yml'
+    play.write_text(PLAY)
+    extra = domains({'domain': 'example.com'}, opendkim_manage_postfix=False, opendkim_install_tools=tools,
+                    ansible_python_interpreter=sys.executable)
+    proc = subprocess.run([playbook, '-i', 'localhost,', str(play), '--check', '-v', '-e', json.dumps(extra)],
+                          env=env, capture_output=True, text=True, timeout=300, check=False)
+    found = re.search(r'^TASK \[mailauth\.dkim\.opendkim : Install the OpenDKIM packages\].*?\n(?:changed|ok): '
+                      r'\[localhost\] => (\{.*?\})\n', proc.stdout, re.MULTILINE | re.DOTALL)
+    assert found, proc.stdout[-3000:]
+    installed = json.loads(found.group(1))['installed']
+    assert 'opendkim' in installed and ('opendkim-tools' in installed) is tools

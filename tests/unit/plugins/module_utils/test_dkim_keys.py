@@ -333,6 +333,33 @@ def test_generate_many_keeps_order_and_types(workers):
     assert len(set(i['public_key'] for i in infos)) == len(requests)
 
 
+_PARENT = os.getpid()
+_MADE = k.generate_pem
+
+
+def _dies_in_a_worker_at_the_third_key(request):
+    if os.getpid() != _PARENT and request[1] == 1032:
+        os._exit(1)
+    return _MADE(request)
+
+
+def test_generate_many_makes_every_key_in_order_when_the_pool_breaks_midway(monkeypatch):
+    """A worker that dies (OOM killer, say) breaks the pool: the keys not yet received are made in-process."""
+    monkeypatch.setattr(k, 'generate_pem', _dies_in_a_worker_at_the_third_key)
+    requests = [('rsa', 1024), ('rsa', 1024), ('rsa', 1032), ('rsa', 1040), ('ed25519', None)]
+    infos = [k.public_info(k.load_private_key(pem)) for pem in k.generate_many(requests, 2)]
+    assert [(i['type'], i['size']) for i in infos] == [('rsa', 1024), ('rsa', 1024), ('rsa', 1032), ('rsa', 1040),
+                                                       ('ed25519', 256)]
+
+
+def test_generate_many_yields_keys_while_the_others_are_made():
+    """The first key comes back before the last one is asked for (the caller writes it meanwhile)."""
+    keys = k.generate_many([('rsa', 1024)] * 6, 2)
+    first = next(keys)
+    assert k.public_info(k.load_private_key(first))['size'] == 1024
+    assert len(list(keys)) == 5
+
+
 # New RSA keys are not put through OpenSSL's consistency check on cryptography < 39 (cryptography >= 39 never checks
 # a key it has just generated); the backend's flag is set only for the generation and always put back.
 class _FakeBackend(object):
