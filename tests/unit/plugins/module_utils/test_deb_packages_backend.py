@@ -270,8 +270,7 @@ def test_without_keep_stopped_the_package_starts_its_service(runtime_dir):
     ([], True, True),             # check mode
     ([], False, False),           # no systemd running
 ])
-def test_keep_stopped_touches_no_unit_without_an_installation_under_systemd(runtime_dir, installed, check_mode,
-                                                                           systemd):
+def test_keep_stopped_needs_an_installation_under_systemd(runtime_dir, installed, check_mode, systemd):
     apt = FakeApt(installed=installed, runtime_dir=runtime_dir if systemd else None)
     result = backend(apt, ['opendkim'], lists_age=0, check_mode=check_mode, keep_stopped=['opendkim.service']).run()
     assert result['kept_stopped'] == [] and apt.systemctl_calls() == []
