@@ -11,8 +11,9 @@ its functions may change or disappear in any release.
 Installs the Debian packages that dpkg does not list as installed, with ``apt-get install``; the package lists are
 refreshed first when they are older than ``cache_valid_time``, and only when something is to be installed. Asks
 dpkg-query and apt-get only, so the host needs no python3-apt, and a run where everything is installed never goes
-to the network. Services named in ``keep_stopped`` that a new package would start are held back by a runtime drop-in for
-the time of the installation, so that its maintainer scripts cannot start them with the package's defaults.
+to the network. Services named in ``keep_stopped`` that a new package would start are held back by a runtime
+drop-in for the time of the installation, so that its maintainer scripts cannot start them with the package's
+defaults.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -182,9 +183,11 @@ class DebPackagesBackend(object):
             result['kept_stopped'] = held
             self.install(missing, result)
         except (MailauthError, OSError) as exc:
-            self.release(held, exc if isinstance(exc, MailauthError) else
-                         MailauthError('cannot hold back %s: %s' % (', '.join(held), exc)))
-            raise
+            # A drop-in that cannot be written (OSError) is reported like any other failure, not as a traceback.
+            error = exc if isinstance(exc, MailauthError) else MailauthError(
+                'cannot hold back %s: %s; nothing was installed' % (', '.join(held), exc))
+            self.release(held, error)
+            raise error
         self.release(held)
         return result
 

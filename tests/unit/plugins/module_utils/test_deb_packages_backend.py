@@ -303,3 +303,15 @@ def test_bad_unit_names_are_refused_naming_the_value_before_anything_runs(unit):
         backend(apt, ['opendkim'], keep_stopped=[unit]).run()
     assert str(failure.value).startswith('keep_stopped: %r is not a systemd unit name' % (unit,))
     assert apt.calls == []
+
+
+def test_a_drop_in_that_cannot_be_written_fails_naming_the_unit_before_apt_runs(tmp_path):
+    runtime_dir = tmp_path / 'run-systemd-system'
+    runtime_dir.mkdir()
+    (runtime_dir / 'opendkim.service.d').write_text('a file where the drop-in directory belongs')
+    apt = FakeApt(runtime_dir=str(runtime_dir))
+    with pytest.raises(MailauthError) as failure:
+        backend(apt, ['opendkim'], lists_age=0, keep_stopped=['opendkim.service']).run()
+    assert str(failure.value).startswith('cannot hold back opendkim.service: ')
+    assert str(failure.value).endswith('; nothing was installed')
+    assert apt.apt_calls() == [] and 'opendkim' not in apt.installed
