@@ -85,21 +85,33 @@ class _ThreadingTCP(socketserver.ThreadingMixIn, socketserver.TCPServer):
     allow_reuse_address = True
 
 
+def _same_port(bind_udp, bind_tcp, release, tries=20):
+    """``bind_udp()`` returns ``(udp, port)``, then ``bind_tcp(port)`` binds TCP there; when that port is taken,
+    ``release(udp)`` and another pair is tried. Returns ``(udp, tcp, port)``."""
+    last = None
+    for _attempt in range(tries):
+        udp, port = bind_udp()
+        try:
+            tcp = bind_tcp(port)
+        except OSError as exc:  # the TCP twin is taken (CI saw EADDRINUSE): try another port
+            last = exc
+            release(udp)
+            continue
+        return udp, tcp, port
+    raise RuntimeError("could not bind UDP and TCP to one port: %s" % last)
+
+
 def _bind_pair(udp_handler, tcp_handler, host="127.0.0.1", port=0):
     """Bind UDP and TCP servers to the same port on host: ``port``, or a random one when it is 0."""
-    last = None
-    for _attempt in range(20 if port == 0 else 1):
-        # A random UDP port each attempt (port 0): its TCP twin may be taken, then another pair is tried.
+
+    def bind_udp():
         udp = _ThreadingUDP((host, port), udp_handler)
-        bound = udp.server_address[1]
-        try:
-            tcp = _ThreadingTCP((host, bound), tcp_handler)
-        except OSError as exc:
-            last = exc
-            udp.server_close()
-            continue
-        return udp, tcp, bound
-    raise RuntimeError("could not bind UDP and TCP to one port: %s" % last)
+        return udp, udp.server_address[1]
+
+    def bind_tcp(bound):
+        return _ThreadingTCP((host, bound), tcp_handler)
+
+    return _same_port(bind_udp, bind_tcp, _ThreadingUDP.server_close, 20 if port == 0 else 1)
 
 
 class DNSServer:
@@ -380,13 +392,25 @@ class SilentServer:
     """Binds UDP and TCP on 127.0.0.1 and never answers anything."""
 
     def __init__(self):
-        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.udp.bind(("127.0.0.1", 0))
-        self.port = self.udp.getsockname()[1]
-        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.tcp.bind(("127.0.0.1", self.port))
+        self.udp, self.tcp, self.port = _same_port(self._bind_udp, self._bind_tcp, socket.socket.close)
         self.tcp.listen(5)  # connections are accepted by the kernel and then left hanging
+
+    @staticmethod
+    def _bind_udp():
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.bind(("127.0.0.1", 0))
+        return udp, udp.getsockname()[1]
+
+    @staticmethod
+    def _bind_tcp(port):
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            tcp.bind(("127.0.0.1", port))
+        except OSError:
+            tcp.close()
+            raise
+        return tcp
 
     def __enter__(self):
         return self
