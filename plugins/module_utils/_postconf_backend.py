@@ -161,3 +161,31 @@ class PostconfBackend(object):
     def _put_back(saved):
         for path, data in saved:
             write_atomic(path, data, same_mode_and_owner(path))
+
+
+def read_postfix(run, postconf, config_dir, parameters=(), expanded=(), master=False):
+    """What the module postconf_info returns: main.cf ``parameters`` as Postfix sees them (``postconf``, defaults
+    included, $variables as written), ``expanded`` ones with $variables expanded (``postconf -x``) and, with
+    ``master``, the lines of ``postconf -M`` (the services of master.cf) and ``postconf -Px`` (their -o overrides,
+    expanded). ``run(argv)`` returns (rc, stdout, stderr); an unknown parameter raises MailauthError naming it."""
+    result = {'parameters': {}, 'expanded': {}, 'master_services': [], 'master_parameters': []}
+    base = [postconf, '-c', config_dir]
+
+    def postconf_out(args):
+        rc, out, err = run(base + args)
+        if rc != 0:
+            raise MailauthError('%s failed (exit %d): %s' % (' '.join(['postconf'] + args), rc, (err or out).strip()),
+                                rc=rc)
+        return out
+
+    for key, flags, names in (('parameters', [], parameters), ('expanded', ['-x'], expanded)):
+        if names:
+            values = parse_lines(postconf_out(flags + list(names)))
+            unknown = [name for name in names if name not in values]
+            if unknown:
+                raise MailauthError('%s: Postfix knows no parameter %s' % (key, ', '.join(unknown)))
+            result[key] = dict((name, values[name]) for name in names)
+    if master:
+        result['master_services'] = postconf_out(['-M']).splitlines()
+        result['master_parameters'] = postconf_out(['-Px']).splitlines()
+    return result

@@ -18,10 +18,13 @@ import pytest
 
 from ansible_collections.mailauth.dkim.plugins.module_utils._errors import MailauthError
 from ansible_collections.mailauth.dkim.plugins.module_utils._postconf_backend import (
-    PostconfBackend, parse_lines, parse_settings)
+    PostconfBackend, parse_lines, parse_settings, read_postfix)
 
 DEFAULTS = {'smtpd_milters': '', 'non_smtpd_milters': '', 'milter_default_action': 'tempfail',
-            'milter_protocol': '6'}
+            'milter_protocol': '6', 'queue_directory': '/var/spool/postfix',
+            'milter_mail_macros': 'i {auth_type} $milter_macro_v'}
+SERVICES = 'smtp       inet  n       -       y       -       -       smtpd\nsubmission inet  n       -       y       -       -       smtpd\n'
+
 MAIN_CF = (b'# the admin\'s comment stays\nmyhostname = mx.example.net\n'
            b'smtpd_milters = inet:localhost:8893\nmaillog_file = /var/log/postfix.log\n')
 MASTER_CF = b'# master.cf stand-in\nsubmission/inet/smtpd_milters = inet:localhost:8893\n'
@@ -85,11 +88,20 @@ class FakePostfix(object):
                 return 1, '', 'postconf: fatal: %s: cannot update' % args[0]
             _write(main if args[0] == '-e' else master, args[1:])
             return 0, '', ''
+        if args == ['-M']:
+            return 0, SERVICES, ''
         if args[0] == '-P':
             values = _read(master)
             return 0, ''.join('%s = %s\n' % (n, values[n]) for n in args[1:] if n in values), ''
+        if args == ['-Px']:
+            return 0, open(master).read().split('\n', 1)[1], ''
         values = dict(DEFAULTS, **_read(main))
-        return 0, ''.join('%s = %s\n' % (n, values[n]) for n in args if n in values), ''
+        expand = args[0] == '-x'
+        names = args[1:] if expand else args
+        shown = dict((n, values[n].replace('$milter_macro_v', '$mail_name $v') if expand else values[n]) for n in names
+                     if n in values)
+        warnings = ''.join('postconf: warning: %s: unknown parameter\n' % n for n in names if n not in values)
+        return 0, ''.join('%s = %s\n' % (n, shown[n]) for n in names if n in shown), warnings
 
 
 @pytest.fixture
@@ -245,3 +257,45 @@ def test_a_rejected_change_is_not_reloaded(config):
     with pytest.raises(MailauthError):
         backend(config, run, main=['milter_default_action=accept'], reload=True).run()
     assert run.reloads == [] and not [call for call in run.calls if call[3:] == ['status']]
+
+
+def test_read_postfix_reads_main_cf_expanded_values_and_master_cf_in_three_calls(config):
+    run = FakePostfix(config)
+    now = read_postfix(run, 'postconf', config,
+                       parameters=['smtpd_milters', 'non_smtpd_milters', 'milter_mail_macros', 'queue_directory'],
+                       expanded=['milter_mail_macros'], master=True)
+    assert now == {
+        # From main.cf, and Postfix's defaults where main.cf is silent; $variables as written.
+        'parameters': {'smtpd_milters': 'inet:localhost:8893', 'non_smtpd_milters': '',
+                       'milter_mail_macros': 'i {auth_type} $milter_macro_v', 'queue_directory': '/var/spool/postfix'},
+        'expanded': {'milter_mail_macros': 'i {auth_type} $mail_name $v'},
+        'master_services': SERVICES.splitlines(),
+        'master_parameters': ['submission/inet/smtpd_milters = inet:localhost:8893'],
+    }
+    assert [call[3:] for call in run.calls] == [
+        ['smtpd_milters', 'non_smtpd_milters', 'milter_mail_macros', 'queue_directory'],
+        ['-x', 'milter_mail_macros'], ['-M'], ['-Px']]
+
+
+def test_read_postfix_without_master_reads_only_what_is_asked(config):
+    run = FakePostfix(config)
+    assert read_postfix(run, 'postconf', config, parameters=['milter_protocol']) == {
+        'parameters': {'milter_protocol': '6'}, 'expanded': {}, 'master_services': [], 'master_parameters': []}
+    assert len(run.calls) == 1
+    assert read_postfix(run, 'postconf', config)['parameters'] == {} and len(run.calls) == 1
+
+
+@pytest.mark.parametrize('option', ['parameters', 'expanded'])
+def test_read_postfix_names_an_unknown_parameter(config, option):
+    with pytest.raises(MailauthError, match=r"^%s: Postfix knows no parameter smtpd_miltres$" % option):
+        read_postfix(FakePostfix(config), 'postconf', config, **{option: ['smtpd_milters', 'smtpd_miltres']})
+
+
+def test_read_postfix_reports_a_failing_postconf(config):
+    def broken(argv):
+        return 1, '', 'postconf: fatal: open /etc/postfix/main.cf: Permission denied\n'
+
+    with pytest.raises(MailauthError) as failure:
+        read_postfix(broken, 'postconf', config, master=True)
+    assert str(failure.value) == 'postconf -M failed (exit 1): postconf: fatal: open /etc/postfix/main.cf: Permission denied'
+    assert failure.value.result == {'rc': 1}
