@@ -31,8 +31,12 @@ options:
     type: path
     required: true
   before:
-    description: A registered C(ansible.builtin.slurp) loop over the instances (C(item.config_file)), before the
-      configuration was written; a failed item means there was no file.
+    description:
+      - The configuration files before the run wrote them. Either the registered result of
+        M(mailauth.dkim.config_files) with O(mailauth.dkim.config_files#module:files[].return_previous) set for the
+        configuration files (C(previous); null means there was no file), or a registered C(ansible.builtin.slurp)
+        loop over the instances (C(item.config_file); a failed item means there was no file).
+      - A configuration file not found there counts as its service's first start.
     type: dict
     required: true
   after:
@@ -46,7 +50,9 @@ options:
     type: dict
     required: true
   units:
-    description: The registered loop that wrote the systemd units (C(item.service), C(changed)).
+    description: What wrote the systemd units. Either the registered result of M(mailauth.dkim.config_files) (a
+      service's unit changed when the instance's C(unit_dest) is among its changed files), or a registered loop over
+      the instances (C(item.service), C(changed)).
     type: dict
     required: true
   started:

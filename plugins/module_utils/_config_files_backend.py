@@ -13,6 +13,7 @@ known owner and group, a mode) before anything is written; the files whose conte
 (temporary file and rename, owner and mode set before the rename); then the checks run (for example
 ``opendkim -n -x /etc/opendkim.conf``). When a check fails, every file written is put back byte for byte with its
 previous owner and mode, and a file that did not exist is removed, so what is on disk always passed the checks.
+Directories listed are made (or given their owner and mode) before the files, and are part of the same undo.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -27,7 +28,7 @@ from ansible_collections.mailauth.dkim.plugins.module_utils._errors import Maila
 from ansible_collections.mailauth.dkim.plugins.module_utils._fileio import read_no_follow, write_atomic
 
 
-def _mode(value, path):
+def _mode(value, path, option='files'):
     if isinstance(value, int) and not isinstance(value, bool):
         mode = value
     else:
@@ -36,19 +37,24 @@ def _mode(value, path):
         except ValueError:
             mode = -1
     if not 0 <= mode <= 0o7777:
-        raise MailauthError('files: %s: mode %r is not an octal mode such as 0644; nothing was changed'
-                            % (path, value))
+        raise MailauthError('%s: %s: mode %r is not an octal mode such as 0644; nothing was changed'
+                            % (option, path, value))
     return mode
 
 
-def _id(name, kind, path):
+def _id(name, kind, path, option='files'):
     """The uid (``kind`` 'owner') or gid ('group') of ``name``; None when no name is given."""
     if name is None:
         return None
     try:
         return pwd.getpwnam(name).pw_uid if kind == 'owner' else grp.getgrnam(name).gr_gid
     except KeyError:
-        raise MailauthError('files: %s: %s %r does not exist on this host; nothing was changed' % (path, kind, name))
+        raise MailauthError('%s: %s: %s %r does not exist on this host; nothing was changed'
+                            % (option, path, kind, name))
+
+
+def _attributes_differ(st, mode, uid, gid):
+    return any((stat.S_IMODE(st.st_mode) != mode, uid not in (None, st.st_uid), gid not in (None, st.st_gid)))
 
 
 def _owner_and_mode(mode, uid, gid):
@@ -61,7 +67,8 @@ def _owner_and_mode(mode, uid, gid):
 
 
 class ConfigFilesBackend(object):
-    """``params``: files (path, content, mode, owner, group) and checks (argv lists).
+    """``params``: directories (path, mode, owner, group), files (path, content, mode, owner, group,
+    return_previous) and checks (argv lists).
 
     ``run(argv)`` returns (rc, stdout, stderr); the checks run only when a file's content changed.
     """
@@ -71,6 +78,29 @@ class ConfigFilesBackend(object):
         self.run_command = run
         self.check_mode = check_mode
         self.diff = diff
+
+    def plan_directories(self):
+        """Every directory checked and compared with what is on disk, before anything is created."""
+        plans = []
+        for entry in self.params.get('directories') or []:
+            path = entry['path']
+            if not os.path.isabs(path):
+                raise MailauthError('directories: %s: not an absolute path; nothing was changed' % path)
+            mode = _mode(entry.get('mode') or '0755', path, 'directories')
+            uid = _id(entry.get('owner'), 'owner', path, 'directories')
+            gid = _id(entry.get('group'), 'group', path, 'directories')
+            try:
+                st = os.lstat(path)
+            except OSError as exc:
+                if exc.errno != errno.ENOENT:
+                    raise MailauthError('directories: cannot look at %s: %s; nothing was changed' % (path, exc.strerror))
+                st = None
+            if st is not None and not stat.S_ISDIR(st.st_mode):
+                raise MailauthError('directories: %s exists and is not a directory (a symbolic link is never followed); '
+                                    'nothing was changed' % path)
+            plans.append({'path': path, 'mode': mode, 'uid': uid, 'gid': gid, 'stat': st,
+                          'changed': st is None or _attributes_differ(st, mode, uid, gid)})
+        return plans
 
     def plan(self):
         """Every file checked and compared with what is on disk, before anything is written."""
@@ -97,18 +127,25 @@ class ConfigFilesBackend(object):
                 else:
                     raise MailauthError('files: cannot read %s: %s; nothing was changed' % (path, exc.strerror))
             new = entry['content'].encode('utf-8')
-            attrs = st is not None and any((stat.S_IMODE(st.st_mode) != mode, uid not in (None, st.st_uid),
-                                            gid not in (None, st.st_gid)))
+            attrs = st is not None and _attributes_differ(st, mode, uid, gid)
             plans.append({'path': path, 'old': old, 'new': new, 'mode': mode, 'uid': uid, 'gid': gid, 'stat': st,
-                          'content_changed': old != new, 'attributes_changed': attrs})
+                          'content_changed': old != new, 'attributes_changed': attrs,
+                          'return_previous': bool(entry.get('return_previous'))})
         return plans
 
     def run(self):
+        dir_plans = self.plan_directories()
         plans = self.plan()
         written = [p for p in plans if p['content_changed']]
-        files = [{'path': p['path'], 'changed': p['content_changed'] or p['attributes_changed'],
-                  'created': p['old'] is None} for p in plans]
-        result = {'changed': any(f['changed'] for f in files), 'files': files}
+        files = []
+        for p in plans:
+            files.append({'path': p['path'], 'changed': p['content_changed'] or p['attributes_changed'],
+                          'created': p['old'] is None})
+            if p['return_previous']:
+                files[-1]['previous'] = None if p['old'] is None else p['old'].decode('utf-8', 'replace')
+        directories = [{'path': d['path'], 'changed': d['changed'], 'created': d['stat'] is None} for d in dir_plans]
+        result = {'changed': any(entry['changed'] for entry in files + directories), 'files': files,
+                  'directories': directories}
         if self.diff:
             result['diff'] = [{'before_header': p['path'], 'after_header': p['path'],
                                'before': (p['old'] or b'').decode('utf-8', 'replace'),
@@ -116,7 +153,16 @@ class ConfigFilesBackend(object):
         if self.check_mode:
             return result
         done = []
+        dirs_done = []
         try:
+            for d in dir_plans:
+                if d['stat'] is None:
+                    os.mkdir(d['path'], 0o700)
+                    dirs_done.append(d)
+                    _owner_and_mode(d['mode'], d['uid'], d['gid'])(d['path'])
+                elif d['changed']:
+                    dirs_done.append(d)
+                    _owner_and_mode(d['mode'], d['uid'], d['gid'])(d['path'])
             for p in plans:
                 if p['content_changed']:
                     write_atomic(p['path'], p['new'], _owner_and_mode(p['mode'], p['uid'], p['gid']))
@@ -131,20 +177,27 @@ class ConfigFilesBackend(object):
                                             % (' '.join(argv), rc, (err or out).strip()),
                                             rc=rc, stderr=(err or out).strip(), cmd=argv)
         except (IOError, OSError) as exc:
-            self.undo(done)
+            self.undo(done, dirs_done)
             raise MailauthError('cannot write %s: %s; the previous files were put back'
                                 % (exc.filename or '', exc.strerror))
         except MailauthError:
-            self.undo(done)
+            self.undo(done, dirs_done)
             raise
         return result
 
     @staticmethod
-    def undo(done):
-        """Put every written file back as it was (content, owner, mode), or remove it when it was new."""
+    def undo(done, dirs_done=()):
+        """Put every written file back as it was (content, owner, mode), or remove it when it was new; then every
+        directory: removed when the run created it, its owner and mode put back otherwise."""
         for p in reversed(done):
             if p['old'] is None:
                 os.unlink(p['path'])
             else:
                 st = p['stat']
                 write_atomic(p['path'], p['old'], _owner_and_mode(stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid))
+        for d in reversed(dirs_done):
+            st = d['stat']
+            if st is None:
+                os.rmdir(d['path'])
+            else:
+                _owner_and_mode(stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)(d['path'])

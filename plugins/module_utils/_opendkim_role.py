@@ -386,7 +386,8 @@ def instances(specs, queue_dir):
 
 
 def config_files(instances, trusted_hosts_file):
-    """The files of the OpenDKIM transaction, in writing order: TrustedHosts, every table, every configuration."""
+    """The files of the OpenDKIM transaction, in writing order: TrustedHosts, every table, every configuration, then
+    the systemd unit (or drop-in) of every instance that has one (``unit_src``, ``unit_dest``)."""
     files = [{'src': 'etc/opendkim/TrustedHosts.j2', 'dest': trusted_hosts_file, 'validate': False}]
     for inst in instances:
         files.append({'src': 'etc/opendkim/KeyTable.j2', 'dest': inst['key_table'], 'validate': False,
@@ -396,6 +397,9 @@ def config_files(instances, trusted_hosts_file):
     for inst in instances:
         files.append({'src': 'etc/opendkim.conf.j2', 'dest': inst['config_file'], 'validate': True,
                       'instance': inst})
+    for inst in instances:
+        if inst.get('unit_dest'):
+            files.append({'src': inst['unit_src'], 'dest': inst['unit_dest'], 'validate': False, 'instance': inst})
     return files
 
 

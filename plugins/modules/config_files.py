@@ -21,6 +21,8 @@ description:
     before the rename). Then the O(checks) run, for example C(opendkim -n -x /etc/opendkim.conf). When one fails,
     every file written is put back byte for byte with its owner and mode, a file that did not exist is removed, and
     the task fails with the check's message. No backup file is left behind.
+  - O(directories) are made, or given their owner and mode, before any file is written; a directory the task made is
+    removed again, and one it changed gets its owner and mode back, when a check fails.
   - The checks run only when a content changed. Reloads nothing; notify a handler when the task reports changed.
   - The role M(mailauth.dkim.opendkim) renders its templates on the controller and writes them with this module.
 author:
@@ -37,6 +39,29 @@ attributes:
     support: full
     description: Runs on any POSIX host with Python; needs no extra library.
 options:
+  directories:
+    description:
+      - Directories that must exist before the files are written, in this order (a parent before its children; the
+        parent of each must exist or come earlier). An existing one gets the owner and mode given; a symbolic link or
+        another kind of file at a path fails the task before anything changes.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: The absolute path of the directory.
+        type: path
+        required: true
+      mode:
+        description: The directory's permissions, an octal string such as C('0755').
+        type: raw
+        default: '0755'
+      owner:
+        description: The owner's user name; by default a new directory belongs to the user the module runs as.
+        type: str
+      group:
+        description: The group's name; by default a new directory gets the group the module runs as.
+        type: str
   files:
     description: The files, written in this order.
     type: list
@@ -61,6 +86,12 @@ options:
       group:
         description: The group's name; by default a new file gets the group the module runs as.
         type: str
+      return_previous:
+        description:
+          - Return the file's text as it was before the task (RV(files[].previous)), for example to compare the
+            settings a service runs with against the new ones. Not for files that hold secrets.
+        type: bool
+        default: false
   checks:
     description:
       - Commands (argument lists, no shell) that must succeed with the new files in place, in order.
@@ -89,11 +120,19 @@ EXAMPLES = r'''
 
 RETURN = r'''
 files:
-  description: Each file, in the order given, with whether it changed (content, owner or mode) and was created.
+  description:
+    - Each file, in the order given, with whether it changed (content, owner or mode) and was created.
+    - C(previous) (with O(files[].return_previous)) is the text before the task, C(null) for a file that did not exist.
   returned: always
   type: list
   elements: dict
   sample: [{"path": "/etc/opendkim/KeyTable", "changed": true, "created": true}]
+directories:
+  description: Each directory of O(directories), with whether it changed (made, owner or mode) and was created.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"path": "/etc/systemd/system/opendkim.service.d", "changed": true, "created": true}]
 stderr:
   description: The message of the check that failed.
   returned: failure of a check
@@ -116,12 +155,19 @@ from ansible_collections.mailauth.dkim.plugins.module_utils._errors import Maila
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            directories=dict(type='list', elements='dict', default=[], options=dict(
+                path=dict(type='path', required=True),
+                mode=dict(type='raw', default='0755'),
+                owner=dict(type='str'),
+                group=dict(type='str'),
+            )),
             files=dict(type='list', elements='dict', required=True, options=dict(
                 path=dict(type='path', required=True),
                 content=dict(type='str', required=True),
                 mode=dict(type='raw', default='0644'),
                 owner=dict(type='str'),
                 group=dict(type='str'),
+                return_previous=dict(type='bool', default=False),
             )),
             checks=dict(type='list', elements='list', default=[]),
         ),

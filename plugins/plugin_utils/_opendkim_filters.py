@@ -143,7 +143,10 @@ def dns_publication(hosts, hostvars, ttl):
 
 
 def _slurped(registered):
-    """{configuration file: text or None} from a registered slurp loop over the instances (None: not readable)."""
+    """{configuration file: text or None} from a registered slurp loop over the instances (None: not readable), or
+    from the result of mailauth.dkim.config_files (the ``previous`` texts it returned)."""
+    if 'files' in (registered or {}):
+        return dict((entry['path'], entry['previous']) for entry in registered['files'] if 'previous' in entry)
     texts = {}
     for result in (registered or {}).get('results', []):
         content = None if result.get('failed') or result.get('skipped') else result.get('content')
@@ -173,10 +176,19 @@ def _started_services(registered):
             and (result.get('status') or {}).get('ActiveState') not in (None, 'active', 'activating')]
 
 
+def _changed_units(instances, units):
+    """The services whose unit changed: from a registered template loop over the instances (item.service), or from
+    the result of mailauth.dkim.config_files (the instances whose ``unit_dest`` it changed)."""
+    if 'files' in (units or {}):
+        changed = set(_written_paths(units))
+        return [inst['service'] for inst in instances if inst.get('unit_dest') in changed]
+    return _changed_items(units, 'service')
+
+
 @_reported
 def opendkim_service_actions(instances, trusted_hosts_file, before, after, written, units, started=None):
     return role.service_actions(instances, trusted_hosts_file, _slurped(before), _rendered(after),
-                                _written_paths(written), _changed_items(units, 'service'), _started_services(started))
+                                _written_paths(written), _changed_units(instances, units), _started_services(started))
 
 
 def _registered(value):

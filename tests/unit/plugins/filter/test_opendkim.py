@@ -231,6 +231,12 @@ def test_files_in_transaction_order():
         ('/e/TrustedHosts', False), ('/e/KeyTable', False), ('/e/SigningTable', False), ('/e/KeyTable.ed', False),
         ('/e/SigningTable.ed', False), ('/etc/opendkim.conf', True), ('/etc/o-ed.conf', True)]
     assert files[5]['instance'] is insts[0]
+    # The systemd unit (or drop-in) of each instance that has one comes last.
+    insts[1].update(unit_src='etc/systemd/system/opendkim-ed25519.service.j2', unit_dest='/etc/systemd/system/o-ed.service')
+    files = F['opendkim_files'](insts, '/e/TrustedHosts')
+    assert [f['dest'] for f in files[5:]] == ['/etc/opendkim.conf', '/etc/o-ed.conf', '/etc/systemd/system/o-ed.service']
+    assert files[-1]['src'] == 'etc/systemd/system/opendkim-ed25519.service.j2' and files[-1]['instance'] is insts[1]
+    assert files[-1]['validate'] is False
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -199,3 +199,35 @@ def test_failed_or_deactivating_services_started_by_the_run_count_as_started():
     started['results'][0]['failed'] = True
     out = F['opendkim_service_actions']([RSA, ED], TRUSTED, before, after, written, {}, started)
     assert [o['action'] for o in out] == ['reload', 'none']
+
+
+def test_one_config_files_result_gives_the_configurations_before_and_the_changed_units():
+    """The role writes the files and the units with one mailauth.dkim.config_files task, which returns the previous
+    configuration texts (return_previous): that result is ``before``, ``written`` and ``units`` at once."""
+    rsa = dict(RSA, unit_dest='/etc/systemd/system/opendkim.service.d/zz-mailauth-dkim.conf')
+    ed = dict(ED, unit_dest='/etc/systemd/system/opendkim-ed25519.service')
+    after = _rendered({RSA['config_file']: CONF, ED['config_file']: CONF.replace('8891', '8892')})
+
+    def written(changed, previous):
+        result = _written(changed)
+        for entry in result['files']:
+            if entry['path'] in previous:
+                entry['previous'] = previous[entry['path']]
+        return result
+
+    # Only a table changed: reload. The Ed25519 configuration did not exist (previous None): its first start.
+    result = written({RSA['key_table']: True, RSA['config_file']: False, ED['config_file']: True,
+                      rsa['unit_dest']: False, ed['unit_dest']: True},
+                     {RSA['config_file']: CONF, ED['config_file']: None})
+    assert F['opendkim_service_actions']([rsa, ed], TRUSTED, result, after, result, result) == [
+        {'service': 'opendkim', 'action': 'reload', 'reason': 'changed: /etc/opendkim/KeyTable'},
+        {'service': 'opendkim-ed25519', 'action': 'restart', 'reason': 'its systemd unit changed'},
+    ]
+    # The drop-in of opendkim.service changed: restart, whatever else changed.
+    result = written({RSA['key_table']: True, rsa['unit_dest']: True}, {RSA['config_file']: CONF})
+    assert F['opendkim_service_actions']([rsa], TRUSTED, result, after, result, result) == [
+        {'service': 'opendkim', 'action': 'restart', 'reason': 'its systemd unit changed'}]
+    # No previous text returned (a new installation: the package's file never ran): a first start.
+    result = written({RSA['key_table']: True}, {})
+    assert F['opendkim_service_actions']([rsa], TRUSTED, result, after, result, result) == [
+        {'service': 'opendkim', 'action': 'restart', 'reason': 'first start with this configuration'}]

@@ -153,3 +153,100 @@ def test_a_path_listed_twice_or_a_symbolic_link_changes_nothing(etc):
     assert os.path.islink(str(etc / 'TrustedHosts'))
     os.unlink(str(etc / 'TrustedHosts'))
     assert snapshot(etc) == before
+
+
+def tree(root):
+    """{relative path: (mode, content or None for a directory)} of everything under ``root``."""
+    out = {}
+    for base, dirs, names in os.walk(str(root)):
+        for name in dirs + names:
+            path = os.path.join(base, name)
+            content = None if os.path.isdir(path) else open(path, 'rb').read()
+            out[os.path.relpath(path, str(root))] = (stat.S_IMODE(os.lstat(path).st_mode), content)
+    return out
+
+
+def unit_set(etc, table='new.example new.example:s:/k\n'):
+    """A systemd drop-in in a directory that does not exist yet, with the OpenDKIM files."""
+    directories = [{'path': str(etc / 'system'), 'mode': '0755'},
+                   {'path': str(etc / 'system' / 'opendkim.service.d'), 'mode': '0755', 'owner': ME,
+                    'group': MY_GROUP}]
+    unit = {'path': str(etc / 'system' / 'opendkim.service.d' / 'zz.conf'), 'content': '[Service]\n',
+            'mode': '0644'}
+    return directories, files(etc, table) + [unit]
+
+
+def run_with_directories(etc, directories, entries, check_mode=False):
+    params = {'directories': directories, 'files': entries,
+              'checks': [['opendkim', '-n', '-x', str(etc / 'opendkim.conf')]]}
+    return ConfigFilesBackend(params, Check(), check_mode=check_mode).run()
+
+
+def test_directories_are_made_before_the_files_and_a_rerun_changes_nothing(etc):
+    directories, entries = unit_set(etc)
+    before = tree(etc)
+    planned = run_with_directories(etc, directories, entries, check_mode=True)
+    assert tree(etc) == before
+    result = run_with_directories(etc, directories, entries)
+    assert planned == result
+    assert result['directories'] == [{'path': str(etc / 'system'), 'changed': True, 'created': True},
+                                     {'path': str(etc / 'system' / 'opendkim.service.d'), 'changed': True,
+                                      'created': True}]
+    assert result['files'][-1] == {'path': entries[-1]['path'], 'changed': True, 'created': True}
+    made = tree(etc)
+    assert made['system'] == (0o755, None) and made['system/opendkim.service.d'] == (0o755, None)
+    assert made['system/opendkim.service.d/zz.conf'] == (0o644, b'[Service]\n')
+
+    os.chmod(str(etc / 'system' / 'opendkim.service.d'), 0o700)
+    fixed = run_with_directories(etc, directories, entries)
+    assert fixed['changed'] is True and [d['changed'] for d in fixed['directories']] == [False, True]
+    assert tree(etc) == made
+    rerun = run_with_directories(etc, directories, entries)
+    assert rerun['changed'] is False and tree(etc) == made
+
+
+def test_a_rejected_set_removes_the_directories_it_made_and_gives_back_modes(etc):
+    (etc / 'system').mkdir()
+    os.chmod(str(etc / 'system'), 0o750)
+    directories, entries = unit_set(etc, table='bogus\n')
+    before = tree(etc)
+    with pytest.raises(MailauthError, match='rejected the new files'):
+        run_with_directories(etc, directories, entries)
+    # opendkim.service.d (made by the task) is gone with its file; system has its mode 0750 back.
+    assert tree(etc) == before
+
+
+@pytest.mark.parametrize('kind', ['file', 'link', 'relative', 'mode'])
+def test_a_bad_directory_changes_nothing(etc, kind):
+    target = etc / 'system'
+    path = str(target)
+    mode = '0755'
+    if kind == 'file':
+        target.write_text('not a directory\n')
+    elif kind == 'link':
+        (etc / 'real').mkdir()
+        os.symlink(str(etc / 'real'), path)
+    elif kind == 'relative':
+        path = 'system'
+    else:
+        mode = 'rwxr-xr-x'
+    before = tree(etc)
+    with pytest.raises(MailauthError) as failure:
+        run_with_directories(etc, [{'path': path, 'mode': mode}], files(etc))
+    message = str(failure.value)
+    assert message.startswith('directories: ') and message.endswith('nothing was changed')
+    assert path in message
+    assert tree(etc) == before
+
+
+def test_previous_texts_are_returned_only_where_asked(etc):
+    entries = files(etc)
+    for entry in entries[:1] + entries[2:]:
+        entry['return_previous'] = True
+    for check_mode in (True, False):
+        result = run(etc, entries, check_mode=check_mode)
+        # TrustedHosts did not exist; opendkim.conf did; KeyTable was not asked for.
+        assert result['files'][0]['previous'] is None
+        assert 'previous' not in result['files'][1]
+        assert result['files'][2]['previous'] == '# old\nKeyTable %s/KeyTable\n' % etc
+    assert run(etc, entries)['files'][2]['previous'] == '# new\nKeyTable %s/KeyTable\n' % etc
