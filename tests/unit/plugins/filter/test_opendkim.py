@@ -430,3 +430,17 @@ def test_each_bypass_is_named_with_its_fix(overrides, macros, message, fix):
         assert fixes['main'] + fixes['master'] == [fix]
         # master.cf -o values take no white space (postconf -P refuses them)
         assert ' ' not in fix.split('=', 1)[1] or fix.startswith('milter_mail_macros=')
+
+
+def test_missing_imports_names_each_package_once_in_order(monkeypatch, tmp_path):
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.mailauth.dkim.plugins.filter.missing_imports import missing_imports
+
+    # A module that raises ImportError when imported stands for a package that is not installed.
+    (tmp_path / 'mailauth_hidden_pkg.py').write_text('raise ImportError("hidden by the test")\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert missing_imports({'json': 'json', 'dns.version': 'dnspython'}) == []
+    assert missing_imports({'mailauth_hidden_pkg': 'hidden', 'json': 'json', 'mailauth_no_such_module': 'absent',
+                            'mailauth_no_such_module.sub': 'absent'}) == ['hidden', 'absent']
+    with pytest.raises(AnsibleFilterError, match='expects a dict'):
+        missing_imports(['dns'])
