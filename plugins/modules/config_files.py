@@ -120,13 +120,28 @@ EXAMPLES = r'''
 
 RETURN = r'''
 files:
-  description:
-    - Each file, in the order given, with whether it changed (content, owner or mode) and was created.
-    - C(previous) (with O(files[].return_previous)) is the text before the task, C(null) for a file that did not exist.
+  description: Each file, in the order given, with whether it changed (content, owner or mode) and was created.
   returned: always
   type: list
   elements: dict
   sample: [{"path": "/etc/opendkim/KeyTable", "changed": true, "created": true}]
+  contains:
+    path:
+      description: The file's path.
+      type: str
+      returned: always
+    changed:
+      description: Whether the content, the owner or the mode changed (or would change).
+      type: bool
+      returned: always
+    created:
+      description: Whether the file did not exist before.
+      type: bool
+      returned: always
+    previous:
+      description: The file's text before the task, C(null) for a file that did not exist.
+      type: str
+      returned: with O(files[].return_previous)
 directories:
   description: Each directory of O(directories), with whether it changed (made, owner or mode) and was created.
   returned: always

@@ -26,6 +26,7 @@ attributes:
     description: Reads only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Reads only; there is no change to show.
   platform:
     platforms: posix
     support: full
