@@ -156,11 +156,9 @@ class ConfigFilesBackend(object):
         dirs_done = []
         try:
             for d in dir_plans:
-                if d['stat'] is None:
-                    os.mkdir(d['path'], 0o700)
-                    dirs_done.append(d)
-                    _owner_and_mode(d['mode'], d['uid'], d['gid'])(d['path'])
-                elif d['changed']:
+                if d['changed']:
+                    if d['stat'] is None:
+                        os.mkdir(d['path'], 0o700)
                     dirs_done.append(d)
                     _owner_and_mode(d['mode'], d['uid'], d['gid'])(d['path'])
             for p in plans:

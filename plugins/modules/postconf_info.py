@@ -118,8 +118,8 @@ def main():
     )
     postconf = module.get_bin_path('postconf', opt_dirs=['/usr/sbin'])
     if postconf is None:
-        module.exit_json(changed=False, installed=False, parameters={}, expanded={}, master_services=[],
-                         master_parameters=[])
+        # Nothing asked of read_postfix: it runs no command and returns its empty result.
+        module.exit_json(changed=False, installed=False, **read_postfix(run=None, postconf=None, config_dir=None))
     try:
         result = read_postfix(lambda argv: module.run_command(argv, environ_update={'LC_ALL': 'C'}), postconf,
                               module.params['config_dir'], module.params['parameters'], module.params['expanded'],
