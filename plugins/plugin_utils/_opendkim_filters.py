@@ -18,6 +18,7 @@ __metaclass__ = type
 
 import base64
 import functools
+from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.yaml import yaml_load
@@ -168,10 +169,15 @@ def _changed_items(registered, key):
     return [result['item'][key] for result in (registered or {}).get('results', []) if result.get('changed')]
 
 
+def _service(item):
+    return item['service'] if isinstance(item, Mapping) else item
+
+
 def _started_services(registered):
     """The services a registered loop of ansible.builtin.systemd_service (state=started) started: its ``status`` is
-    the unit's state before the task, so a changed item whose unit was not active or activating was started."""
-    return [result['item']['service'] for result in (registered or {}).get('results', [])
+    the unit's state before the task, so a changed item whose unit was not active or activating was started. The
+    loop's items are the service names (or instances, with their ``service``)."""
+    return [_service(result['item']) for result in (registered or {}).get('results', [])
             if result.get('changed') and not result.get('failed')
             and (result.get('status') or {}).get('ActiveState') not in (None, 'active', 'activating')]
 

@@ -172,6 +172,17 @@ def test_a_service_the_run_started_is_neither_restarted_nor_reloaded():
     ]
 
 
+def test_started_services_given_by_name():
+    """The role's "Enable and start OpenDKIM" loops over the service names (an instance item would carry every key
+    into the result): only the one that was not running counts as started."""
+    before = _slurp([RSA, ED], {RSA['config_file']: CONF, ED['config_file']: CONF})
+    after = _rendered({RSA['config_file']: CONF, ED['config_file']: CONF})
+    written = _written({RSA['key_table']: True, ED['key_table']: True})
+    started = _started([(RSA['service'], ('inactive', True)), (ED['service'], ('active', False))])
+    out = F['opendkim_service_actions']([RSA, ED], TRUSTED, before, after, written, {}, started)
+    assert [(o['service'], o['action']) for o in out] == [('opendkim', 'none'), ('opendkim-ed25519', 'reload')]
+
+
 @pytest.mark.parametrize('state, changed', [
     ('active', False),        # running all along: "Enable and start" changed nothing
     ('active', True),         # running, only enabled by the task: it still runs the old files
