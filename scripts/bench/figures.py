@@ -167,6 +167,15 @@ def verdict(value, goal, at_most=True):
     return '(goal %s %s: %s)' % ('<=' if at_most else '>=', goal, 'met' if met else 'NOT met')
 
 
+def best_rerun(num, size):
+    """(seconds, run name, [seconds of every rerun]) of the fastest idempotent rerun with ``size`` domains: like
+    timeit's best of its repeats, the rest is what else the machine was doing (every rerun does the same work)."""
+    runs = ['role-%s-rerun' % size] + ['role-%s-rerun-%d' % (size, i) for i in range(2, 100)]
+    walls = [(num[run + '.wall'], run) for run in runs if run + '.wall' in num]
+    best = min(walls)
+    return best[0], best[1], [wall for wall, run in walls]
+
+
 def report(directory):
     r = read_results(os.path.join(directory, 'results.txt'))
     small, large = r['small'], r['large']
@@ -176,8 +185,8 @@ def report(directory):
     keys = int(num['keys.count'])
     dkim_key = task_seconds(os.path.join(directory, 'dkim-key.log'), DKIM_KEY_TASK)
     genkey = task_seconds(os.path.join(directory, 'genkey-loop.log'), GENKEY_TASK)
-    c_small, r_small = num['role-%s-converge.wall' % small], num['role-%s-rerun.wall' % small]
-    c_large, r_large = num['role-%s-converge.wall' % large], num['role-%s-rerun.wall' % large]
+    c_small, c_large = num['role-%s-converge.wall' % small], num['role-%s-converge.wall' % large]
+    (r_small, run_small, all_small), (r_large, run_large, all_large) = best_rerun(num, small), best_rerun(num, large)
     new_keys = int(num['role-%s-converge.new_keys' % large])
 
     goal1 = r_large / r_small
@@ -202,8 +211,9 @@ def report(directory):
     out.append('| first converge | %.1f s (%s new keys, changed=%s) | %.1f s (%s new keys, changed=%s) |'
                % (c_small, r['role-%s-converge.new_keys' % small], r['role-%s-converge.changed' % small],
                   c_large, new_keys, r['role-%s-converge.changed' % large]))
-    out.append('| idempotent rerun | %.1f s (changed=%s) | %.1f s (changed=%s) |'
-               % (r_small, r['role-%s-rerun.changed' % small], r_large, r['role-%s-rerun.changed' % large]))
+    out.append('| idempotent rerun, the fastest of %d | %.1f s (changed=%s; all: %s) | %.1f s (changed=%s; all: %s) |'
+               % (len(all_small), r_small, r['%s.changed' % run_small], ', '.join('%.1f' % w for w in all_small),
+                  r_large, r['%s.changed' % run_large], ', '.join('%.1f' % w for w in all_large)))
     out.append('')
     out.append('CPU floor: one python3 process in the container made %d RSA-%d keys in %.1f s = %.0f ms/key; cores = %d'
                % (num['floor.keys'], num['floor.bits'], num['floor.seconds'], 1000 * per_key, cores))
@@ -241,7 +251,7 @@ def report(directory):
                % (keys, keys, genkey, dkim_key, loop_ratio, verdict(loop_ratio, 7, at_most=False)))
     out.append('        (dkim_key and the loop: the task\'s own time from profile_tasks; the role runs: '
                'ansible-playbook wall clock)')
-    for label, log in (('%s-domain rerun' % large, 'role-%s-rerun.log' % large),
+    for label, log in (('%s-domain rerun' % large, '%s.log' % run_large),
                        ('%s-domain converge' % large, 'role-%s-converge.log' % large)):
         out.append('')
         out.append('slowest tasks, %s (profile_tasks in %s):' % (label, log))
