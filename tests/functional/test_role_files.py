@@ -90,8 +90,8 @@ def test_one_lookup_renders_what_each_template_renders_alone(run_playbook):
     assert 'relay.example.net\n' in by_path['/etc/opendkim/TrustedHosts']['content']
     # config_files options: root-owned 0644, and the configurations' previous text (for reload or restart).
     assert set((f['owner'], f['group'], f['mode']) for f in bundle) == {('root', 'root', '0644')}
-    assert sorted(f['path'] for f in bundle if f['return_previous']) == ['/etc/opendkim-ed25519.conf',
-                                                                        '/etc/opendkim.conf']
+    previous = sorted(f['path'] for f in bundle if f['return_previous'])
+    assert previous == ['/etc/opendkim-ed25519.conf', '/etc/opendkim.conf']
 
 
 def test_nothing_ran_before_a_new_installation_so_no_previous_text(run_playbook):
