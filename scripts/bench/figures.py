@@ -177,12 +177,27 @@ def best_rerun(num, size):
     return best[0], best[1], [wall for wall, run in walls]
 
 
+def floor_figures(num):
+    """The floor of the run: both halves together (floor1 before the role runs, floor2 after), or the single floor
+    of a run before bench.sh split it. {keys, seconds, check_seconds, bits, parts: [(when, keys, seconds)]}."""
+    names = [('before the role runs', 'floor1'), ('after', 'floor2')]
+    parts = [(when, name) for when, name in names if name + '.seconds' in num] or [('', 'floor')]
+    return {
+        'keys': sum(int(num[name + '.keys']) for when, name in parts),
+        'seconds': sum(num[name + '.seconds'] for when, name in parts),
+        'check_seconds': sum(num.get(name + '.check_seconds', 0.0) for when, name in parts),
+        'bits': int(num[parts[0][1] + '.bits']),
+        'parts': [(when, int(num[name + '.keys']), num[name + '.seconds']) for when, name in parts],
+    }
+
+
 def report(directory):
     r = read_results(os.path.join(directory, 'results.txt'))
     small, large = r['small'], r['large']
     num = dict((name, float(value)) for name, value in r.items() if re.match(r'^-?\d+(\.\d+)?$', value))
     cores = int(num['container.nproc'])
-    per_key = num['floor.seconds'] / num['floor.keys']
+    floor_parts = floor_figures(num)
+    per_key = floor_parts['seconds'] / floor_parts['keys']
     keys = int(num['keys.count'])
     dkim_key = task_seconds(os.path.join(directory, 'dkim-key.log'), DKIM_KEY_TASK)
     genkey = task_seconds(os.path.join(directory, 'genkey-loop.log'), GENKEY_TASK)
@@ -222,8 +237,11 @@ def report(directory):
                   r_large, r['%s.changed' % run_large], ', '.join('%.1f' % w for w in all_large)))
     out.append('')
     out.append('CPU floor: one python3 process in the container made %d RSA-%d keys in %.1f s = %.0f ms/key; cores = %d'
-               % (num['floor.keys'], num['floor.bits'], num['floor.seconds'], 1000 * per_key, cores))
-    check_per_key = num.get('floor.check_seconds', 0.0) / num['floor.keys']
+               % (floor_parts['keys'], floor_parts['bits'], floor_parts['seconds'], 1000 * per_key, cores))
+    if len(floor_parts['parts']) > 1:
+        out.append('  (%s)' % ', '.join('%d keys %s: %.0f ms/key' % (keys_, when, 1000 * seconds / keys_)
+                                        for when, keys_, seconds in floor_parts['parts']))
+    check_per_key = floor_parts['check_seconds'] / floor_parts['keys']
     if check_per_key:
         out.append('  (without OpenSSL\'s check of each new key, as dkim_key makes them; the check, which cryptography < 39 '
                    'runs by default, would add %.0f ms/key: %.0f ms/key)' % (1000 * check_per_key,
@@ -239,7 +257,7 @@ def report(directory):
     out.append('goal 2  (converge(%s) - rerun(%s)) / (floor x new keys / cores) = (%.1f - %.1f) / (%.0f ms x %d / %d)'
                ' = %.1f / %.1f = %.2f  %s' % (large, small, c_large, r_small, 1000 * per_key, new_keys, cores,
                                               c_large - r_small, floor_large, goal2, verdict(goal2, 1.2)))
-    out.append('goal 3  dkim_key(%d new keys) / (floor(%d) / cores) = %.1f / %.1f = %.2f  %s'
+    out.append('goal 3  dkim_key(%d new keys) / (floor x %d / cores) = %.1f / %.1f = %.2f  %s'
                % (keys, keys, dkim_key, floor_keys, goal3, verdict(goal3, 1.15)))
     if fresh + '.wall' in num:
         # The protocol of make bench before 2026-11-30: the LARGE converge on a fresh host, so the first-run work that
