@@ -20,6 +20,8 @@ import re
 
 DEFAULT_TTL = 3600
 MAX_TXT_STRING = 255
+# A TXT character-string that zone-file syntax takes between quotes as it is.
+_PLAIN_TXT = re.compile(br'[\x20\x21\x23-\x5b\x5d-\x7e]*\Z')
 SPF_LOOKUP_LIMIT = 10
 # RFC 7208 section 3.4: keep SPF records small enough to fit in a 512-byte UDP answer.
 SPF_RECOMMENDED_MAX = 450
@@ -74,6 +76,8 @@ def quote_txt(string):
     data = string.encode('utf-8') if isinstance(string, str) else bytes(string)
     if len(data) > MAX_TXT_STRING:
         raise RecordError('TXT character-string is %d bytes long; the limit is %d' % (len(data), MAX_TXT_STRING))
+    if _PLAIN_TXT.match(data):  # printable ASCII without " or \ (every DKIM key and SPF record): as it is
+        return '"' + data.decode('ascii') + '"'
     out = []
     for byte in data:
         if byte in (0x22, 0x5C):

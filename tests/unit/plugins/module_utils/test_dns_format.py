@@ -53,6 +53,14 @@ def test_quote_txt(string, quoted):
     assert r.quote_txt(string) == quoted
 
 
+def test_quote_txt_escapes_exactly_what_zone_files_need_for_every_ascii_character():
+    # The plain fast path (printable ASCII without " and \\) and the escaping path give the same text.
+    for code in range(128):
+        char = chr(code)
+        expected = '\\' + char if char in '"\\' else char if 0x20 <= code <= 0x7e else '\\%03d' % code
+        assert r.quote_txt('a%sb' % char) == '"a%sb"' % expected, code
+
+
 @pytest.mark.parametrize('value', [
     '',
     'v=DKIM1; k=rsa; p=' + 'QUJD' * 200,
