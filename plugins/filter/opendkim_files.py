@@ -14,7 +14,7 @@ short_description: The OpenDKIM files of one configuration change, in writing or
 description:
   - 'TrustedHosts, then the KeyTable and SigningTable of every instance, then every instance''s configuration file
     (C(validate) true: the file C(opendkim -n -x) checks, with every table of the change in place).'
-positional: _input, trusted_hosts_file
+positional: _input, trusted_hosts_file, new_install
 options:
   _input:
     description: Instances from P(mailauth.dkim.opendkim_instances#filter).
@@ -25,15 +25,26 @@ options:
     description: Path of the TrustedHosts file.
     type: path
     required: true
+  new_install:
+    description:
+      - OpenDKIM was installed by this run and has not run yet. No configuration then asks for its previous text
+        (C(write.return_previous)): no service read the package's file.
+    type: bool
+    default: false
 '''
 
 EXAMPLES = r'''
 loop: "{{ __opendkim_instances | mailauth.dkim.opendkim_files('/etc/opendkim/TrustedHosts') }}"
+# Each file's options for mailauth.dkim.config_files; the role adds the content its template renders.
+loop: "{{ __opendkim_instances | mailauth.dkim.opendkim_files('/etc/opendkim/TrustedHosts', true) | map(attribute='write') }}"
 '''
 
 RETURN = r'''
 _value:
-  description: Dicts with C(src) (template), C(dest), C(validate) and C(instance).
+  description:
+    - Dicts with C(src) (template), C(dest), C(validate) and C(instance), and C(write), the file's item of the
+      C(files) option of M(mailauth.dkim.config_files) without its C(content) (C(path), C(owner) root, C(group)
+      root, C(mode) 0644, and C(return_previous) for a configuration, unless O(new_install)).
   type: list
   elements: dict
 '''

@@ -385,9 +385,14 @@ def instances(specs, queue_dir):
     return [instance(spec, queue_dir) for spec in specs]
 
 
-def config_files(instances, trusted_hosts_file):
+def config_files(instances, trusted_hosts_file, new_install=False):
     """The files of the OpenDKIM transaction, in writing order: TrustedHosts, every table, every configuration, then
-    the systemd unit (or drop-in) of every instance that has one (``unit_src``, ``unit_dest``)."""
+    the systemd unit (or drop-in) of every instance that has one (``unit_src``, ``unit_dest``).
+
+    Each file's ``write`` is its item of the ``files`` option of mailauth.dkim.config_files without the ``content``
+    (the role renders ``src`` into it): root's, 0644, and for a configuration (``validate``) ``return_previous``, the
+    file as the running service read it, which the restart handler compares with the new one. Not after a new
+    installation (``new_install``): no OpenDKIM ran with the package's file, the first start reads the new one."""
     files = [{'src': 'etc/opendkim/TrustedHosts.j2', 'dest': trusted_hosts_file, 'validate': False}]
     for inst in instances:
         files.append({'src': 'etc/opendkim/KeyTable.j2', 'dest': inst['key_table'], 'validate': False,
@@ -400,6 +405,9 @@ def config_files(instances, trusted_hosts_file):
     for inst in instances:
         if inst.get('unit_dest'):
             files.append({'src': inst['unit_src'], 'dest': inst['unit_dest'], 'validate': False, 'instance': inst})
+    for item in files:
+        item['write'] = {'path': item['dest'], 'owner': 'root', 'group': 'root', 'mode': '0644',
+                         'return_previous': item['validate'] and not new_install}
     return files
 
 

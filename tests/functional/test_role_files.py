@@ -11,7 +11,20 @@ from __future__ import absolute_import, division, print_function
 import json
 import os
 
+import yaml
+
 ROLE = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', 'roles', 'opendkim'))
+RENDER_TASK = 'Render the OpenDKIM configuration files and units (on the controller)'
+
+
+def render_task():
+    """The role's own rendering task, as tasks/opendkim.yml has it (inside its block), so that this test runs the
+    expression the role runs. The play's templates/ links to the role's, where the task's lookup finds its file."""
+    with open(os.path.join(ROLE, 'tasks', 'opendkim.yml')) as f:
+        tasks = yaml.safe_load(f)
+    found = [task for outer in tasks for task in outer.get('block', [outer]) if task.get('name') == RENDER_TASK]
+    assert len(found) == 1, 'no task %r in tasks/opendkim.yml' % RENDER_TASK
+    return found[0]
 
 
 def instance(name, algorithm, unit_src, unit_dest, keys):
@@ -50,12 +63,7 @@ def play(new_install):
     loop_var: file
 - name: Test variables
   ansible.builtin.set_fact: %(vars)s
-- name: All files in one lookup
-  ansible.builtin.set_fact:
-    bundle: "{{ lookup('ansible.builtin.template', '%(role)s/templates/opendkim-files.json.j2') | from_json }}"
-  vars:
-    __opendkim_files_to_render: >-
-      {{ __opendkim_instances | mailauth.dkim.opendkim_files(__opendkim_trusted_hosts_file) }}
+- %(render)s
 - name: One lookup per file
   ansible.builtin.set_fact:
     single: "{{ lookup('ansible.builtin.template', '%(role)s/templates/' + item.src) }}"
@@ -64,20 +72,21 @@ def play(new_install):
 - name: Compare
   ansible.builtin.debug:
     msg:
-      bundle: "{{ bundle }}"
+      bundle: "{{ __opendkim_rendered_files }}"
       singles: "{{ singles.results | map(attribute='ansible_facts.single') | list }}"
       dests: "{{ singles.results | map(attribute='item.dest') | list }}"
-''' % {'role': ROLE, 'file': '{{ file }}', 'vars': json.dumps(variables)}
+''' % {'role': ROLE, 'file': '{{ file }}', 'vars': json.dumps(variables), 'render': json.dumps(render_task())}
 
 
-def rendered(run_playbook, new_install):
+def rendered(run_playbook, tmp_path, new_install):
+    (tmp_path / 'templates').symlink_to(os.path.join(ROLE, 'templates'))
     run = run_playbook(play(new_install))
     assert run.rc == 0, (run.stdout[-3000:], run.stderr)
     return run.result('Compare')['msg']
 
 
-def test_one_lookup_renders_what_each_template_renders_alone(run_playbook):
-    out = rendered(run_playbook, new_install=False)
+def test_one_lookup_renders_what_each_template_renders_alone(run_playbook, tmp_path):
+    out = rendered(run_playbook, tmp_path, new_install=False)
     bundle = out['bundle']
     assert [f['path'] for f in bundle] == out['dests']
     assert [f['content'] for f in bundle] == out['singles']
@@ -94,5 +103,5 @@ def test_one_lookup_renders_what_each_template_renders_alone(run_playbook):
     assert previous == ['/etc/opendkim-ed25519.conf', '/etc/opendkim.conf']
 
 
-def test_nothing_ran_before_a_new_installation_so_no_previous_text(run_playbook):
-    assert not any(f['return_previous'] for f in rendered(run_playbook, new_install=True)['bundle'])
+def test_nothing_ran_before_a_new_installation_so_no_previous_text(run_playbook, tmp_path):
+    assert not any(f['return_previous'] for f in rendered(run_playbook, tmp_path, new_install=True)['bundle'])

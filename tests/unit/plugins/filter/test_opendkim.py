@@ -239,6 +239,19 @@ def test_files_in_transaction_order():
     assert files[-1]['validate'] is False
 
 
+def test_each_file_carries_its_config_files_options():
+    insts = [{'key_table': '/e/KeyTable', 'signing_table': '/e/SigningTable', 'config_file': '/etc/opendkim.conf',
+              'unit_src': 'u.j2', 'unit_dest': '/etc/systemd/system/opendkim.service.d/zz.conf'}]
+    files = F['opendkim_files'](insts, '/e/TrustedHosts')
+    assert [f['write'] for f in files] == [
+        {'path': path, 'owner': 'root', 'group': 'root', 'mode': '0644', 'return_previous': path == '/etc/opendkim.conf'}
+        for path in ('/e/TrustedHosts', '/e/KeyTable', '/e/SigningTable', '/etc/opendkim.conf',
+                     '/etc/systemd/system/opendkim.service.d/zz.conf')]
+    # The running configuration is returned for the restart handler to compare, except after a new installation:
+    # no OpenDKIM ran with the package's file.
+    assert not any(f['write']['return_previous'] for f in F['opendkim_files'](insts, '/e/TrustedHosts', True))
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Postfix
 # ----------------------------------------------------------------------------------------------------------------
