@@ -28,15 +28,15 @@ options:
   new_install:
     description:
       - OpenDKIM was installed by this run and has not run yet. No configuration then asks for its previous text
-        (C(write.return_previous)): no service read the package's file.
+        (C(write.return_previous)), as no service read the package's file.
     type: bool
     default: false
 '''
 
 EXAMPLES = r'''
 loop: "{{ __opendkim_instances | mailauth.dkim.opendkim_files('/etc/opendkim/TrustedHosts') }}"
-# Each file's options for mailauth.dkim.config_files; the role adds the content its template renders.
-loop: "{{ __opendkim_instances | mailauth.dkim.opendkim_files('/etc/opendkim/TrustedHosts', true) | map(attribute='write') }}"
+# Each file's options for mailauth.dkim.config_files after a new installation (the role adds each file's content).
+options: "{{ __opendkim_instances | mailauth.dkim.opendkim_files('/etc/opendkim/TrustedHosts', true) | map(attribute='write') }}"
 '''
 
 RETURN = r'''
