@@ -4,30 +4,35 @@
 #
 #   1. the images: mailauth/managed-debian:12 (Debian 12, systemd, Postfix) on mailauth/molecule-debian:12
 #   2. a fresh container for the keys (python3-cryptography and opendkim-tools from Debian's archive, not timed), the
-#      machine's facts, and the first half of the CPU floor: one bare python3 process making FLOOR_KEYS / 2 (300)
-#      RSA-2048 keys, before the role runs
-#   3. the role, SMALL domains (5): a fresh container, first converge, then RERUNS (3) reruns (changed=0 expected):
+#      machine's facts, and the first part of the CPU floor: one bare python3 process making FLOOR_KEYS / 3 (200)
+#      RSA-2048 keys
+#   3. one mailauth.dkim.dkim_key task making KEYS (200) new RSA-2048 keys there, then the same task again
+#   4. the second part of the floor, in the same way
+#   5. the role, SMALL domains (5): a fresh container, first converge, then RERUNS (3) reruns (changed=0 expected):
 #      the report takes the fastest rerun, as timeit takes the best of its repeats (the rest is noise of the machine)
-#   4. the role, LARGE domains (500) on that same host, as issue 10 measured it: the first converge with 500
+#   6. the role, LARGE domains (500) on that same host, as issue 10 measured it: the first converge with 500
 #      domains makes LARGE - SMALL (495) new keys; then RERUNS reruns
-#   5. the role, LARGE domains on another fresh container: one first converge that also installs the packages,
+#   7. the third part of the floor
+#   8. the role, LARGE domains on another fresh container: one first converge that also installs the packages,
 #      changes Postfix and starts OpenDKIM (what a new host costs; reported beside the goals)
-#   6. the second half of the floor, after the role runs; then KEYS keys with one process per core at once, which
-#      says whether the cores really add up. The floor is both halves together: RSA key generation searches for
-#      random primes (one key's time varies by about 65 %, so the mean of 200 keys by about 4.6 % and of 600 by
-#      2.7 %), and halves on either side of the role runs average out the machine's drift
-#   7. one mailauth.dkim.dkim_key task making KEYS (200) new RSA-2048 keys there, then the same task again
-#   8. the usual Ansible loop of `opendkim-genkey -b 2048` over KEYS domains there
-#   9. dkim_key in-process and on the controller: scripts/bench_keys.py (also `make bench-keys`), output in
+#   9. KEYS keys with one process per core at once, which says whether the cores really add up
+#  10. the usual Ansible loop of `opendkim-genkey -b 2048` over KEYS domains in the keys container
+#  11. dkim_key in-process and on the controller: scripts/bench_keys.py (also `make bench-keys`), output in
 #      .build/bench/bench-keys.txt
-#  10. the report (scripts/bench/figures.py): table, goal ratios, the slowest tasks of the LARGE runs
+#  12. the report (scripts/bench/figures.py): table, goal ratios, the slowest tasks of the LARGE runs
+#
+# The floor: RSA key generation searches for random primes, so one key's time varies by about 65 % (the mean of 200
+# keys by about 4.6 %), and this machine has been seen to get 10 to 14 % slower in the course of one bench. Each goal
+# is measured against the two parts of the floor made right before and after what it measures (goal 3: parts 1
+# and 2 around dkim_key; goal 2: parts 2 and 3 around the role's runs), so that a drift cancels; all three parts
+# are printed.
 #
 # The role: default variables, opendkim_domains = [{domain: dN.example.net}, ...], applied as root through the
 # community.docker.docker connection. Every ansible-playbook run is timed from outside (wall clock) and runs with
 # the ansible.posix.profile_tasks callback; its output is in .build/bench/<run>.log.
 #
 # Usage: scripts/bench.sh   (make bench: the venv and the collection link first)
-#   BENCH_SMALL=5 BENCH_LARGE=500 BENCH_KEYS=200 BENCH_RERUNS=3 BENCH_FLOOR_KEYS=600 change the sizes;
+#   BENCH_SMALL=5 BENCH_LARGE=500 BENCH_KEYS=200 BENCH_RERUNS=3 BENCH_FLOOR_KEYS=600 change the sizes (three parts of the floor);
 #   BENCH_KEEP=1 keeps the containers;
 #   BENCH_ROLE_ONLY=1 runs only the role (converges and reruns, no floor and no ratios: for trying a change of the role).
 set -euo pipefail
@@ -197,11 +202,16 @@ step_floor_first() {
   in_container keys "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
     --no-install-recommends python3-cryptography opendkim-tools >/dev/null"
   in_container keys "python3 - machine" <"$root/scripts/bench/figures.py" >>"$out/results.txt"
-  floor_part 1 $((floor_keys / 2))
+  record floor.parts "floor1 floor2 floor3"
+  record floor1.when "before dkim_key"
+  record floor2.when "between dkim_key and the role runs"
+  record floor3.when "after the role runs on the ${small}-domain host"
+  record goal3.floor "floor1 floor2"
+  record goal2.floor "floor2 floor3"
+  floor_part 1 $((floor_keys / 3))
 }
 
-step_floor_second() {
-  floor_part 2 $((floor_keys - floor_keys / 2))
+step_floor_all() {
   echo "$keys keys with every core busy (one process per core; a diagnostic)"
   in_container keys "python3 - floor-all $keys 2048" <"$root/scripts/bench/figures.py" >>"$out/results.txt"
   grep -E '^(container|floor[0-9]*|floor_all)\.' "$out/results.txt"
@@ -272,24 +282,29 @@ step_report() {
   echo "written: ${out#"$root"/}/report.txt"
 }
 
-if [[ ${BENCH_ROLE_ONLY:-0} == 1 ]]; then
+role_only=${BENCH_ROLE_ONLY:-0}
+if [[ $role_only == 1 ]]; then
   steps_begin bench 4
 else
-  steps_begin bench 10
+  steps_begin bench 12
 fi
 # steps_finish first: it reads the exit status
 trap 'steps_finish; cleanup' EXIT
 run_step "prepare, images" step_prepare
-[[ ${BENCH_ROLE_ONLY:-0} == 1 ]] || run_step "keys: CPU floor, first half" step_floor_first
+if [[ $role_only != 1 ]]; then
+  run_step "keys: CPU floor, part 1" step_floor_first
+  run_step "keys: dkim_key" step_dkim_key
+  run_step "keys: CPU floor, part 2" floor_part 2 $((floor_keys / 3))
+fi
 run_step "role, $small domains" step_role_small
 run_step "role, $large domains, same host" step_role_large
+[[ $role_only == 1 ]] || run_step "keys: CPU floor, part 3" floor_part 3 $((floor_keys - 2 * (floor_keys / 3)))
 run_step "role, $large domains, new host" step_role_fresh
-if [[ ${BENCH_ROLE_ONLY:-0} == 1 ]]; then
+if [[ $role_only == 1 ]]; then
   grep '^role-' "$out/results.txt"
   exit 0
 fi
-run_step "keys: CPU floor, second half" step_floor_second
-run_step "keys: dkim_key" step_dkim_key
+run_step "keys: every core busy" step_floor_all
 run_step "keys: genkey loop" step_genkey
 run_step "keys: in-process" step_bench_keys
 run_step "report" step_report

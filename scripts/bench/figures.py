@@ -177,18 +177,33 @@ def best_rerun(num, size):
     return best[0], best[1], [wall for wall, run in walls]
 
 
-def floor_figures(num):
-    """The floor of the run: both halves together (floor1 before the role runs, floor2 after), or the single floor
-    of a run before bench.sh split it. {keys, seconds, check_seconds, bits, parts: [(when, keys, seconds)]}."""
-    names = [('before the role runs', 'floor1'), ('after', 'floor2')]
-    parts = [(when, name) for when, name in names if name + '.seconds' in num] or [('', 'floor')]
+# The two halves of the floor in runs at bda41fa to a889dfd, which did not record where each was made.
+SPLIT_FLOOR_WHEN = {'floor1': 'before the role runs', 'floor2': 'after the role runs'}
+
+
+def floor_figures(num, r, names=None):
+    """The floor from the parts NAMES (default: every part of the run, as bench.sh lists them in floor.parts; a run
+    from before the floor was split has the single part `floor`): {keys, seconds, per_key, check_seconds, bits,
+    parts: [(when, keys, seconds)]}."""
+    if names is None:
+        names = r.get('floor.parts', '').split() or [
+            name for name in ('floor1', 'floor2') if name + '.seconds' in num] or ['floor']
     return {
-        'keys': sum(int(num[name + '.keys']) for when, name in parts),
-        'seconds': sum(num[name + '.seconds'] for when, name in parts),
-        'check_seconds': sum(num.get(name + '.check_seconds', 0.0) for when, name in parts),
-        'bits': int(num[parts[0][1] + '.bits']),
-        'parts': [(when, int(num[name + '.keys']), num[name + '.seconds']) for when, name in parts],
+        'keys': sum(int(num[name + '.keys']) for name in names),
+        'seconds': sum(num[name + '.seconds'] for name in names),
+        'per_key': sum(num[name + '.seconds'] for name in names) / sum(num[name + '.keys'] for name in names),
+        'check_seconds': sum(num.get(name + '.check_seconds', 0.0) for name in names),
+        'bits': int(num[names[0] + '.bits']),
+        'parts': [(r.get(name + '.when', SPLIT_FLOOR_WHEN.get(name, '')), int(num[name + '.keys']),
+                   num[name + '.seconds']) for name in names],
     }
+
+
+def goal_floor(num, r, goal):
+    """The floor goal GOAL is measured against: the parts made right before and after what it measures (bench.sh
+    records them as goalN.floor), so that the machine's drift during the bench cancels; else the whole floor."""
+    names = r.get('goal%d.floor' % goal)
+    return floor_figures(num, r, names.split() if names else None)
 
 
 def report(directory):
@@ -196,8 +211,9 @@ def report(directory):
     small, large = r['small'], r['large']
     num = dict((name, float(value)) for name, value in r.items() if re.match(r'^-?\d+(\.\d+)?$', value))
     cores = int(num['container.nproc'])
-    floor_parts = floor_figures(num)
-    per_key = floor_parts['seconds'] / floor_parts['keys']
+    floor_parts = floor_figures(num, r)
+    per_key = floor_parts['per_key']
+    floor2, floor3 = goal_floor(num, r, 2), goal_floor(num, r, 3)
     keys = int(num['keys.count'])
     dkim_key = task_seconds(os.path.join(directory, 'dkim-key.log'), DKIM_KEY_TASK)
     genkey = task_seconds(os.path.join(directory, 'genkey-loop.log'), GENKEY_TASK)
@@ -206,9 +222,9 @@ def report(directory):
     new_keys = int(num['role-%s-converge.new_keys' % large])
 
     goal1 = r_large / r_small
-    floor_large = per_key * new_keys / cores
+    floor_large = floor2['per_key'] * new_keys / cores
     goal2 = (c_large - r_small) / floor_large
-    floor_keys = per_key * keys / cores
+    floor_keys = floor3['per_key'] * keys / cores
     goal3 = dkim_key / floor_keys
     loop_ratio = genkey / dkim_key
 
@@ -239,8 +255,11 @@ def report(directory):
     out.append('CPU floor: one python3 process in the container made %d RSA-%d keys in %.1f s = %.0f ms/key; cores = %d'
                % (floor_parts['keys'], floor_parts['bits'], floor_parts['seconds'], 1000 * per_key, cores))
     if len(floor_parts['parts']) > 1:
-        out.append('  (%s)' % ', '.join('%d keys %s: %.0f ms/key' % (keys_, when, 1000 * seconds / keys_)
+        out.append('  (%s)' % '; '.join('%d keys %s: %.0f ms/key' % (keys_, when, 1000 * seconds / keys_)
                                         for when, keys_, seconds in floor_parts['parts']))
+        for goal, part in ((2, floor2), (3, floor3)) if 'goal2.floor' in r else ():
+            out.append('  goal %d against the %d keys made right before and after what it measures: %.0f ms/key'
+                       % (goal, part['keys'], 1000 * part['per_key']))
     check_per_key = floor_parts['check_seconds'] / floor_parts['keys']
     if check_per_key:
         out.append('  (without OpenSSL\'s check of each new key, as dkim_key makes them; the check, which cryptography < 39 '
@@ -255,8 +274,8 @@ def report(directory):
     out.append('goal 1  rerun(%s) / rerun(%s) = %.1f / %.1f = %.2f  %s'
                % (large, small, r_large, r_small, goal1, verdict(goal1, 1.3)))
     out.append('goal 2  (converge(%s) - rerun(%s)) / (floor x new keys / cores) = (%.1f - %.1f) / (%.0f ms x %d / %d)'
-               ' = %.1f / %.1f = %.2f  %s' % (large, small, c_large, r_small, 1000 * per_key, new_keys, cores,
-                                              c_large - r_small, floor_large, goal2, verdict(goal2, 1.2)))
+               ' = %.1f / %.1f = %.2f  %s' % (large, small, c_large, r_small, 1000 * floor2['per_key'], new_keys,
+                                              cores, c_large - r_small, floor_large, goal2, verdict(goal2, 1.2)))
     out.append('goal 3  dkim_key(%d new keys) / (floor x %d / cores) = %.1f / %.1f = %.2f  %s'
                % (keys, keys, dkim_key, floor_keys, goal3, verdict(goal3, 1.15)))
     if fresh + '.wall' in num:
@@ -268,9 +287,9 @@ def report(directory):
                    % (large, small, fresh_keys, num[fresh + '.wall'], r_small, per_key * fresh_keys / cores,
                       (num[fresh + '.wall'] - r_small) / (per_key * fresh_keys / cores)))
     if check_per_key:
-        checked = per_key + check_per_key
         out.append('        against the floor with the check (as measured before dkim_key skipped it): goal 2 %.2f, goal 3 %.2f'
-                   % ((c_large - r_small) / (checked * new_keys / cores), dkim_key / (checked * keys / cores)))
+                   % ((c_large - r_small) / ((floor2['per_key'] + check_per_key) * new_keys / cores),
+                      dkim_key / ((floor3['per_key'] + check_per_key) * keys / cores)))
     if 'floor_all.seconds' in num:
         # Wall time per key with every core busy: what floor x keys / cores assumes, measured.
         all_per_key = num['floor_all.seconds'] / num['floor_all.keys']
